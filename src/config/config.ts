@@ -1,0 +1,223 @@
+import { z } from 'zod';
+
+/** Socket.IO event families that carry their own rate limit. */
+export const RATE_LIMIT_FAMILIES = ['messages', 'typing', 'receipts', 'rooms', 'presence', 'auth'] as const;
+export type RateLimitFamily = (typeof RATE_LIMIT_FAMILIES)[number];
+
+/** A token-bucket-like allowance: `points` events per `durationS` seconds. */
+export interface RateLimit {
+  points: number;
+  durationS: number;
+}
+
+/** Every setting of the gateway, parsed once at start-up (contract section 7). */
+export interface GatewayConfig {
+  /** @default 3002 */ port: number;
+  /** @default "0.0.0.0" */ host: string;
+  /** Identifies this process in /health, logs and (in cluster mode) presence. @default random */
+  instanceId: string;
+  /** @default "local" */ authMode: 'local' | 'remote';
+  jwt: {
+    secret?: string;
+    publicKey?: string;
+    /** @default ["HS256"] */ algorithms: string[];
+    issuer?: string;
+    audience?: string;
+    /** @default "sub" */ userClaim: string;
+  };
+  authService: ServiceSettings;
+  chatService: ServiceSettings & {
+    /** @default false */ batchEndpoints: boolean;
+    /** @default 2 */ batchWindowMs: number;
+    /** @default 100 */ batchMax: number;
+  };
+  serviceToken?: string;
+  breaker: {
+    /** @default 5 */ failureThreshold: number;
+    /** @default 10000 */ halfOpenAfterMs: number;
+  };
+  redisUrl?: string;
+  /** @default "scoped" */ presenceBroadcast: 'scoped' | 'global';
+  /** @default 30000 */ presenceStaleMs: number;
+  /** @default 5000 */ typingTimeoutMs: number;
+  /** Minimum gap between two relayed `typing` events of one user to one target. @default 1000 */
+  typingThrottleMs: number;
+  /** @default 30000 (0 = no cache) */ membershipCacheTtlMs: number;
+  /** @default 4000 */ maxMessageLength: number;
+  /** @default 65536 */ maxPayloadBytes: number;
+  /** @default 1800000 */ idleTimeoutMs: number;
+  /** @default ["text","image","file","audio","video","system"] */ messageTypes: string[];
+  rateLimit: {
+    /** @default true */ enabled: boolean;
+    families: Record<RateLimitFamily, RateLimit>;
+  };
+  /** @default 10 */ maxSocketsPerUser: number;
+  /** @default 120 */ maxConnectionsPerIpPerMin: number;
+  /** Take the client address from X-Forwarded-For (behind a load balancer). @default false */
+  trustProxy: boolean;
+  /** Allowed browser origins; empty = any. */
+  corsOrigins: string[];
+  pushApiKeys: string[];
+  /** @default 10000 */ shutdownTimeoutMs: number;
+  /** Told to clients in `server_shutdown`. @default 1000 */ reconnectAfterMs: number;
+  sinks: { presenceEngineUrl?: string; aiEngineUrl?: string; quantumRoomEngineUrl?: string };
+  /** @default "info" */ logLevel: string;
+}
+
+/** Settings of one backend service client. */
+export interface ServiceSettings {
+  url?: string;
+  /** Per attempt. @default 2000 */ timeoutMs: number;
+  /** Extra attempts when a retry is allowed. @default 2 */ retries: number;
+}
+
+/** Thrown when the environment holds an invalid value; the message names the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const DEFAULT_RATE_LIMITS: Record<RateLimitFamily, string> = {
+  messages: '30/10',
+  typing: '30/10',
+  receipts: '200/10',
+  rooms: '30/10',
+  presence: '30/10',
+  auth: '5/60',
+};
+
+type Env = Record<string, string | undefined>;
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^-?\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+const rateLimit = z
+  .string()
+  .regex(/^\d+\/\d+$/, 'must be POINTS/SECONDS, e.g. 30/10')
+  .transform((s) => {
+    const [points, durationS] = s.split('/').map(Number);
+    return { points, durationS } as RateLimit;
+  })
+  .refine((r) => r.points > 0 && r.durationS > 0, 'points and seconds must be positive');
+
+/** Reads one variable through a schema, or its default; throws ConfigError naming it. */
+function read<T>(env: Env, name: string, schema: z.ZodType<T, string>, fallback?: string): T {
+  const raw = env[name]?.trim() ? env[name]!.trim() : fallback;
+  if (raw === undefined) return undefined as T;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const why = parsed.error.issues[0]?.message ?? 'is invalid';
+    throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(raw)} ${why}`);
+  }
+  return parsed.data;
+}
+
+/** A PEM key may arrive with literal "\n" (one-line .env files cannot hold newlines). */
+const pem = z.string().transform((k) => k.replace(/\\n/g, '\n'));
+
+/** Builds the typed config from environment variables; throws ConfigError on the first bad one. */
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  const authMode = read(env, 'AUTH_MODE', z.enum(['local', 'remote']), 'local');
+  const config: GatewayConfig = {
+    port: read(env, 'PORT', int(0, 65535), '3002'),
+    host: read(env, 'HOST', z.string().min(1), '0.0.0.0'),
+    instanceId: read(env, 'INSTANCE_ID', z.string().regex(/^[\w.-]{1,64}$/), '') || randomInstanceId(),
+    authMode,
+    jwt: {
+      secret: read(env, 'JWT_SECRET', z.string().min(16, 'must be at least 16 characters')),
+      publicKey: read(env, 'JWT_PUBLIC_KEY', pem),
+      algorithms: read(env, 'JWT_ALGORITHMS', algorithms, 'HS256'),
+      issuer: read(env, 'JWT_ISSUER', z.string()),
+      audience: read(env, 'JWT_AUDIENCE', z.string()),
+      userClaim: read(env, 'JWT_USER_CLAIM', z.string().min(1), 'sub'),
+    },
+    authService: service(env, 'AUTH_SERVICE'),
+    chatService: {
+      ...service(env, 'CHAT_SERVICE'),
+      batchEndpoints: read(env, 'CHAT_BATCH_ENDPOINTS', bool, 'false'),
+      batchWindowMs: read(env, 'CHAT_BATCH_WINDOW_MS', int(0, 1000), '2'),
+      batchMax: read(env, 'CHAT_BATCH_MAX', int(1, 10000), '100'),
+    },
+    serviceToken: read(env, 'SERVICE_TOKEN', z.string()),
+    breaker: {
+      failureThreshold: read(env, 'BREAKER_FAILURE_THRESHOLD', int(1), '5'),
+      halfOpenAfterMs: read(env, 'BREAKER_HALF_OPEN_AFTER_MS', int(1), '10000'),
+    },
+    redisUrl: read(env, 'REDIS_URL', z.url({ protocol: /^rediss?$/ })),
+    presenceBroadcast: read(env, 'PRESENCE_BROADCAST', z.enum(['scoped', 'global']), 'scoped'),
+    presenceStaleMs: read(env, 'PRESENCE_STALE_MS', int(1000), '30000'),
+    typingTimeoutMs: read(env, 'TYPING_TIMEOUT_MS', int(1), '5000'),
+    typingThrottleMs: read(env, 'TYPING_THROTTLE_MS', int(0), '1000'),
+    membershipCacheTtlMs: read(env, 'MEMBERSHIP_CACHE_TTL_MS', int(0), '30000'),
+    maxMessageLength: read(env, 'MAX_MESSAGE_LENGTH', int(1), '4000'),
+    maxPayloadBytes: read(env, 'MAX_PAYLOAD_BYTES', int(1024), '65536'),
+    idleTimeoutMs: read(env, 'IDLE_TIMEOUT_MS', int(1000), '1800000'),
+    messageTypes: read(env, 'MESSAGE_TYPES', list, 'text,image,file,audio,video,system'),
+    rateLimit: {
+      enabled: read(env, 'RATE_LIMIT_ENABLED', bool, 'true'),
+      families: Object.fromEntries(
+        RATE_LIMIT_FAMILIES.map((f) => [f, read(env, `RATE_LIMIT_${f.toUpperCase()}`, rateLimit, DEFAULT_RATE_LIMITS[f])]),
+      ) as Record<RateLimitFamily, RateLimit>,
+    },
+    maxSocketsPerUser: read(env, 'MAX_SOCKETS_PER_USER', int(1), '10'),
+    maxConnectionsPerIpPerMin: read(env, 'MAX_CONNECTIONS_PER_IP_PER_MIN', int(1), '120'),
+    trustProxy: read(env, 'TRUST_PROXY', bool, 'false'),
+    corsOrigins: read(env, 'CORS_ORIGINS', list, ''),
+    pushApiKeys: read(env, 'PUSH_API_KEYS', list, ''),
+    shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT_MS', int(0), '10000'),
+    reconnectAfterMs: read(env, 'RECONNECT_AFTER_MS', int(0), '1000'),
+    sinks: {
+      presenceEngineUrl: read(env, 'PRESENCE_ENGINE_URL', url),
+      aiEngineUrl: read(env, 'AI_ENGINE_URL', url),
+      quantumRoomEngineUrl: read(env, 'QUANTUM_ROOM_ENGINE_URL', url),
+    },
+    logLevel: read(env, 'LOG_LEVEL', z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']), 'info'),
+  };
+  checkRequired(config);
+  return config;
+}
+
+const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
+const algorithms = list.pipe(
+  z.array(z.enum(JWT_ALGORITHMS, { message: `must list only ${JWT_ALGORITHMS.join(', ')}` })).min(1, 'must name an algorithm'),
+);
+
+function service(env: Env, prefix: string): ServiceSettings {
+  return {
+    url: read(env, `${prefix}_URL`, url),
+    timeoutMs: read(env, `${prefix}_TIMEOUT_MS`, int(1), '2000'),
+    retries: read(env, `${prefix}_RETRIES`, int(0, 10), '2'),
+  };
+}
+
+/** Cross-variable rules: messages need a chat-service; a verifier needs its key or service. */
+function checkRequired(c: GatewayConfig): void {
+  if (!c.chatService.url) throw new ConfigError('Invalid configuration: CHAT_SERVICE_URL is required');
+  if (c.authMode === 'remote') {
+    if (!c.authService.url) throw new ConfigError('Invalid configuration: AUTH_SERVICE_URL is required when AUTH_MODE=remote');
+    return;
+  }
+  const symmetric = c.jwt.algorithms.some((a) => a.startsWith('HS'));
+  const asymmetric = c.jwt.algorithms.some((a) => !a.startsWith('HS'));
+  if (symmetric && asymmetric) {
+    throw new ConfigError('Invalid configuration: JWT_ALGORITHMS must not mix HS* with RS*/PS*/ES* (key confusion)');
+  }
+  if (symmetric && !c.jwt.secret) throw new ConfigError('Invalid configuration: JWT_SECRET is required for HS* JWT_ALGORITHMS');
+  if (asymmetric && !c.jwt.publicKey) {
+    throw new ConfigError('Invalid configuration: JWT_PUBLIC_KEY is required for RS*/PS*/ES* JWT_ALGORITHMS');
+  }
+}
+
+function randomInstanceId(): string {
+  return `gw-${Math.random().toString(36).slice(2, 10)}`;
+}
