@@ -131,7 +131,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   const config: GatewayConfig = {
     port: read(env, 'PORT', int(0, 65535), '3002'),
     host: read(env, 'HOST', z.string().min(1), '0.0.0.0'),
-    instanceId: read(env, 'INSTANCE_ID', z.string().regex(/^[\w.-]{1,64}$/), '') || randomInstanceId(),
+    instanceId: read(env, 'INSTANCE_ID', z.string().regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots or dashes')) ?? randomInstanceId(),
     authMode,
     jwt: {
       secret: read(env, 'JWT_SECRET', z.string().min(16, 'must be at least 16 characters')),

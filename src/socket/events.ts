@@ -109,5 +109,6 @@ export interface SocketData {
 export const rooms = {
   user: (userId: string) => `user:${userId}`,
   chat: (roomId: string) => `room:${roomId}`,
+  isChat: (name: string) => name.startsWith('room:'),
   presence: (userId: string) => `presence:${userId}`,
 };

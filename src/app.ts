@@ -1,0 +1,179 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { LocalTokenVerifier } from './auth/LocalTokenVerifier.js';
+import { RemoteTokenVerifier } from './auth/RemoteTokenVerifier.js';
+import { AuthClient } from './clients/AuthClient.js';
+import { ChatClient } from './clients/ChatClient.js';
+import { ServiceClient, type ServiceClientOptions } from './clients/ServiceClient.js';
+import { SinkPublisher, type Sink, type SinkEventType } from './clients/SinkPublisher.js';
+import type { GatewayConfig } from './config/config.js';
+import { createHttpApp } from './http/createHttpApp.js';
+import { probeRoutes } from './http/probes.js';
+import { InFlight } from './lifecycle/InFlight.js';
+import { EventRateLimiter } from './limits/EventRateLimiter.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { BREAKER_STATE_VALUE, createMetrics, type Metrics } from './observability/metrics.js';
+import { createPresenceStore } from './presence/createPresenceStore.js';
+import { PresenceService } from './presence/PresenceService.js';
+import { MembershipCache } from './rooms/MembershipCache.js';
+import { onConnection } from './socket/connection.js';
+import { Dispatcher } from './socket/dispatcher.js';
+import { allHandlers } from './socket/handlers/index.js';
+import { relayTyping } from './socket/handlers/typing.js';
+import { handshakeMiddleware } from './socket/handshake.js';
+import type { GatewayServer, GatewayServices } from './socket/types.js';
+import { TypingTracker } from './typing/TypingTracker.js';
+
+export const SERVICE_NAME = 'chat-gateway';
+
+export interface GatewayOptions {
+  /** Defaults to a JSON logger at the config's level. */
+  logger?: Logger;
+}
+
+/** A built gateway: `listen()` to serve, `stop()` to drain and close. */
+export interface Gateway {
+  readonly config: GatewayConfig;
+  readonly services: GatewayServices;
+  readonly httpServer: http.Server;
+  /** Starts listening; resolves with the bound port (PORT=0 picks a free one). */
+  listen(): Promise<number>;
+  /** Graceful stop (contract: drain bounded by SHUTDOWN_TIMEOUT_MS). Safe to call twice. */
+  stop(): Promise<void>;
+  /** False once stop() has begun. */
+  readonly accepting: boolean;
+}
+
+/** The composition root: builds every part from the config and wires them together. */
+export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}): Gateway {
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, service: SERVICE_NAME, instanceId: config.instanceId });
+  const metrics = createMetrics();
+  const startedAt = Date.now();
+  let accepting = true;
+
+  const serviceOptions = { breaker: config.breaker, serviceToken: config.serviceToken, metrics, logger };
+  const chat = new ChatClient(new ServiceClient({ name: 'chat', baseUrl: config.chatService.url!, ...config.chatService, ...serviceOptions }));
+  const auth = config.authService.url
+    ? new AuthClient(new ServiceClient({ name: 'auth', baseUrl: config.authService.url, ...config.authService, ...serviceOptions }))
+    : undefined;
+  const verifier = config.authMode === 'remote' ? new RemoteTokenVerifier(auth!) : new LocalTokenVerifier(config.jwt);
+  const sinks = new SinkPublisher(buildSinks(config, serviceOptions), metrics);
+
+  const httpServer = http.createServer();
+  const io: GatewayServer = new Server(httpServer, {
+    path: '/socket.io',
+    serveClient: false,
+    // Frames between MAX_PAYLOAD_BYTES and twice that get PAYLOAD_TOO_LARGE; larger ones close the socket.
+    maxHttpBufferSize: config.maxPayloadBytes * 2,
+    perMessageDeflate: false,
+    cors: { origin: config.corsOrigins.length > 0 ? config.corsOrigins : true },
+    allowRequest: (_req, callback) => callback(accepting ? null : 'draining', accepting),
+  });
+  const presenceStore = createPresenceStore({ kind: 'memory' });
+  const inFlight = new InFlight();
+  const services: GatewayServices = {
+    config,
+    io,
+    presenceStore,
+    presence: new PresenceService({ io, store: presenceStore, broadcast: config.presenceBroadcast, auth, sinks, logger, metrics }),
+    chat,
+    auth,
+    verifier,
+    membership: new MembershipCache(chat, config.membershipCacheTtlMs),
+    typing: new TypingTracker({ timeoutMs: config.typingTimeoutMs, throttleMs: config.typingThrottleMs }, (userId, target) =>
+      relayTyping(services, 'user_stop_typing', userId, target),
+    ),
+    limiter: new EventRateLimiter(config.rateLimit, metrics),
+    sinks,
+    logger,
+    metrics,
+    inFlight,
+  };
+
+  const dispatcher = new Dispatcher(allHandlers(config), services);
+  io.use(handshakeMiddleware({ config, verifier, presenceStore, metrics, accepting: () => accepting }));
+  io.on('connection', (socket) => onConnection(services, dispatcher, socket));
+  io.engine.on('connection_error', (e: { code: number; message: string }) => logger.debug('engine refused a connection', { error: e.message }));
+
+  httpServer.on('request', createHttpApp([
+    probeRoutes({
+      service: SERVICE_NAME,
+      instanceId: config.instanceId,
+      startedAt,
+      metrics,
+      presenceStore,
+      connections: () => io.engine.clientsCount,
+      notReadyReason: async () => (accepting ? null : 'draining'),
+      refreshGauges: async () => refreshGauges(metrics, services),
+    }),
+  ]));
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    services,
+    httpServer,
+    get accepting() {
+      return accepting;
+    },
+    listen: () =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => {
+          const port = (httpServer.address() as AddressInfo).port;
+          logger.info('gateway listening', { port, host: config.host, auth_mode: config.authMode, presence: 'memory' });
+          resolve(port);
+        });
+      }),
+    stop: () =>
+      (stopping ??= (async () => {
+        accepting = false;
+        await drain(services, config.shutdownTimeoutMs);
+        services.typing.clear();
+        await new Promise<void>((resolve) => io.close(() => resolve()));
+        chat.close();
+        auth?.close();
+        sinks.close();
+        await presenceStore.close();
+        logger.info('gateway stopped');
+      })()),
+  };
+}
+
+/**
+ * Tells every socket to reconnect elsewhere, lets in-flight events finish, then disconnects
+ * them and lets presence record it, all within `timeoutMs`.
+ */
+async function drain(services: GatewayServices, timeoutMs: number): Promise<void> {
+  const { io, inFlight, logger, config } = services;
+  const deadline = Date.now() + timeoutMs;
+  logger.info('draining', { connections: io.engine.clientsCount, in_flight: inFlight.size });
+  io.local.emit('server_shutdown', { reconnect_after_ms: config.reconnectAfterMs });
+  const finished = await inFlight.drain(Math.max(0, deadline - Date.now()));
+  io.local.disconnectSockets(true);
+  const recorded = await inFlight.drain(Math.max(0, deadline - Date.now()));
+  if (!finished || !recorded) logger.warn('shutdown timeout reached with work in flight', { in_flight: inFlight.size });
+}
+
+async function refreshGauges(metrics: Metrics, services: GatewayServices): Promise<void> {
+  metrics.onlineUsers.set(await services.presenceStore.countOnline().catch(() => 0));
+  metrics.breakerState.set({ service: 'chat' }, BREAKER_STATE_VALUE[services.chat.breakerState]);
+  if (services.auth) metrics.breakerState.set({ service: 'auth' }, BREAKER_STATE_VALUE[services.auth.breakerState]);
+}
+
+/** The optional engines of contract section 6 and the events each receives. */
+function buildSinks(config: GatewayConfig, shared: Omit<ServiceClientOptions, 'name' | 'baseUrl' | 'timeoutMs' | 'retries'>): Sink[] {
+  const wanted: Array<[string, string | undefined, SinkEventType[]]> = [
+    ['presence_engine', config.sinks.presenceEngineUrl, ['user_online', 'user_offline']],
+    ['ai_engine', config.sinks.aiEngineUrl, ['message_persisted']],
+    ['quantum_room_engine', config.sinks.quantumRoomEngineUrl, ['room_joined', 'room_left']],
+  ];
+  return wanted
+    .filter(([, url]) => url)
+    .map(([name, url, accepts]) => ({
+      name,
+      accepts: new Set(accepts),
+      client: new ServiceClient({ ...shared, name, baseUrl: url!, timeoutMs: 1000, retries: 0 }),
+    }));
+}

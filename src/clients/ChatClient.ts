@@ -1,0 +1,103 @@
+import type { ChatMessage } from '../socket/events.js';
+import { errors } from '../errors/GatewayError.js';
+import { pathOf, type ServiceClient } from './ServiceClient.js';
+
+/** The body of POST /messages (contract section 6). */
+export interface NewMessage {
+  sender_id: string;
+  receiver_id?: string;
+  room_id?: string;
+  content: string;
+  message_type: string;
+  client_msg_id?: string;
+  reply_to?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** What the chat-service answers to a receipt. */
+export interface ReceiptResult {
+  message_id: string;
+  sender_id: string;
+  status: 'delivered' | 'read';
+  at?: string;
+}
+
+/** What the chat-service answers to a deletion: the conversation's participants. */
+export interface DeletedMessage {
+  message_id: string;
+  sender_id: string;
+  receiver_id?: string;
+  room_id?: string;
+}
+
+/** The chat-service calls of contract section 6. */
+export class ChatClient {
+  constructor(private readonly service: ServiceClient) {}
+
+  /** Stores a message; the idempotency key makes retries (ours and the client's) safe. */
+  async createMessage(msg: NewMessage, requestId: string): Promise<ChatMessage> {
+    const body = await this.service.request<{ message?: ChatMessage } & Partial<ChatMessage>>({
+      method: 'POST',
+      path: '/messages',
+      operation: 'create_message',
+      body: msg,
+      requestId,
+      userId: msg.sender_id,
+      idempotencyKey: msg.client_msg_id ? `${msg.sender_id}:${msg.client_msg_id}` : undefined,
+    });
+    // The contract allows `{ message }` or the message at top level.
+    const stored = body?.message ?? (body as ChatMessage);
+    if (!stored?.message_id) throw errors.unavailable('chat service returned no message');
+    return { ...msg, ...stored };
+  }
+
+  /** Records a delivered/read receipt; keyed so a retry cannot double-count. */
+  addReceipt(messageId: string, userId: string, status: 'delivered' | 'read', requestId: string): Promise<ReceiptResult> {
+    return this.service.request({
+      method: 'POST',
+      path: pathOf('messages', messageId, 'receipts'),
+      operation: `receipt_${status}`,
+      body: { user_id: userId, status },
+      requestId,
+      userId,
+      idempotencyKey: `${userId}:${messageId}:${status}`,
+    });
+  }
+
+  /** Deletes a message as `userId`. */
+  deleteMessage(messageId: string, userId: string, requestId: string): Promise<DeletedMessage> {
+    return this.service.request({
+      method: 'DELETE',
+      path: pathOf('messages', messageId),
+      operation: 'delete_message',
+      requestId,
+      userId,
+    });
+  }
+
+  /** True when the user is a member of the room; 403/404 mean "not a member". */
+  async isMember(roomId: string, userId: string, requestId: string): Promise<boolean> {
+    try {
+      await this.service.request({
+        method: 'GET',
+        path: pathOf('rooms', roomId, 'members', userId),
+        operation: 'room_membership',
+        requestId,
+        userId,
+      });
+      return true;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'NOT_FOUND' || code === 'FORBIDDEN') return false;
+      throw e;
+    }
+  }
+
+  get breakerState() {
+    return this.service.breakerState;
+  }
+
+  close(): void {
+    this.service.close();
+  }
+}

@@ -1,0 +1,221 @@
+import http from 'node:http';
+import https from 'node:https';
+import axios, { AxiosError, type AxiosAdapter, type AxiosInstance, type Method } from 'axios';
+import axiosRetry, { exponentialDelay, isNetworkError, retryAfter } from 'axios-retry';
+import {
+  CircuitBreakerPolicy,
+  CircuitState,
+  ConsecutiveBreaker,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleWhen,
+  isBrokenCircuitError,
+  isTaskCancelledError,
+  timeout,
+  wrap,
+} from 'cockatiel';
+import { errors, type GatewayError } from '../errors/GatewayError.js';
+import type { Logger } from '../observability/logger.js';
+import { BREAKER_STATE_VALUE, type Metrics } from '../observability/metrics.js';
+
+/** Settings of one backend service client. */
+export interface ServiceClientOptions {
+  /** Label in metrics and logs: "auth", "chat", "sink:ai"... */
+  name: string;
+  baseUrl: string;
+  /** Per attempt. */
+  timeoutMs: number;
+  /** Extra attempts for idempotent or keyed requests. */
+  retries: number;
+  breaker: { failureThreshold: number; halfOpenAfterMs: number };
+  serviceToken?: string;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** One outgoing call. */
+export interface ServiceRequest {
+  method: Method;
+  /** Already-encoded path, built with `pathOf`. */
+  path: string;
+  /** Names the call in metrics ("create_message"). */
+  operation: string;
+  body?: unknown;
+  requestId: string;
+  userId?: string;
+  idempotencyKey?: string;
+}
+
+export type BreakerStateName = 'closed' | 'open' | 'half_open' | 'isolated';
+
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+const BREAKER_OPEN = 'EBREAKER_OPEN';
+const ATTEMPT_TIMEOUT = 'EATTEMPT_TIMEOUT';
+
+/** Builds a URL path from segments, each percent-encoded so an id can never change the route. */
+export function pathOf(...segments: string[]): string {
+  return '/' + segments.map(encodeURIComponent).join('/');
+}
+
+/**
+ * HTTP client of one backend service with its own policies. Order, outermost first:
+ * retry (axios-retry, the only retrying layer) → circuit breaker → per-attempt timeout
+ * (both cockatiel, inside the axios adapter so every attempt passes through them).
+ */
+export class ServiceClient {
+  private readonly http: AxiosInstance;
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly agents = {
+    http: new http.Agent({ keepAlive: true, maxSockets: 256 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 256 }),
+  };
+
+  constructor(private readonly opts: ServiceClientOptions) {
+    this.breaker = circuitBreaker(handleWhen(countsAsFailure), {
+      halfOpenAfter: opts.breaker.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(opts.breaker.failureThreshold),
+    });
+    this.breaker.onStateChange((state) => this.onBreakerChange(state));
+    opts.metrics.breakerState.set({ service: opts.name }, BREAKER_STATE_VALUE.closed);
+    this.http = axios.create({
+      baseURL: opts.baseUrl,
+      httpAgent: this.agents.http,
+      httpsAgent: this.agents.https,
+      maxRedirects: 0,
+      maxContentLength: 4 * 1024 * 1024,
+      headers: opts.serviceToken ? { Authorization: `Bearer ${opts.serviceToken}` } : {},
+      adapter: this.guardedAdapter(),
+    });
+    axiosRetry(this.http, {
+      retries: opts.retries,
+      retryCondition: (e) => this.mayRetry(e),
+      retryDelay: (n, e) => exponentialDelay(n, e, 50),
+      onRetry: (n, e, cfg) => {
+        opts.logger.warn('retrying service call', { service: opts.name, attempt: n, url: cfg.url, error: e.code ?? e.message });
+      },
+    });
+  }
+
+  /** Current breaker state, for /metrics, /api/v1/stats and logs. */
+  get breakerState(): BreakerStateName {
+    return stateName(this.breaker.state);
+  }
+
+  /** Sends one call; resolves with the response body or rejects with a GatewayError. */
+  async request<T>(req: ServiceRequest): Promise<T> {
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      const res = await this.http.request<T>({
+        method: req.method,
+        url: req.path,
+        data: req.body,
+        headers: {
+          'X-Request-Id': req.requestId,
+          ...(req.userId ? { 'X-User-Id': req.userId } : {}),
+          ...(req.idempotencyKey ? { 'Idempotency-Key': req.idempotencyKey } : {}),
+        },
+      });
+      return res.data;
+    } catch (e) {
+      const err = toGatewayError(e, this.opts.name);
+      outcome = err.code;
+      throw err;
+    } finally {
+      const labels = { service: this.opts.name, operation: req.operation, outcome };
+      this.opts.metrics.outgoingSeconds.observe(labels, (performance.now() - started) / 1000);
+    }
+  }
+
+  /** Closes pooled connections. */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  private guardedAdapter(): AxiosAdapter {
+    const base = axios.getAdapter('http');
+    const perAttempt = timeout(this.opts.timeoutMs, TimeoutStrategy.Aggressive);
+    const policy = wrap(this.breaker, perAttempt);
+    return async (config) => {
+      try {
+        return await policy.execute(({ signal }) =>
+          base({ ...config, signal: config.signal ? AbortSignal.any([signal, config.signal as AbortSignal]) : signal }),
+        );
+      } catch (e) {
+        if (isBrokenCircuitError(e)) throw new AxiosError('circuit open', BREAKER_OPEN, config);
+        if (isTaskCancelledError(e)) throw new AxiosError('attempt timed out', ATTEMPT_TIMEOUT, config);
+        throw e;
+      }
+    };
+  }
+
+  /** Retry only idempotent or keyed requests, never an open breaker, never a plain 4xx. */
+  private mayRetry(e: AxiosError): boolean {
+    if (e.code === BREAKER_OPEN) return false;
+    const cfg = e.config;
+    const keyed = Boolean(cfg?.headers?.['Idempotency-Key']);
+    if (!keyed && !IDEMPOTENT_METHODS.has((cfg?.method ?? '').toUpperCase())) return false;
+    if (retryAfter(e) > this.opts.timeoutMs) return false;
+    return e.code === ATTEMPT_TIMEOUT || isNetworkError(e) || isTransientStatus(e.response?.status);
+  }
+
+  private onBreakerChange(state: CircuitState): void {
+    const name = stateName(state);
+    this.opts.metrics.breakerState.set({ service: this.opts.name }, BREAKER_STATE_VALUE[name]);
+    this.opts.logger.warn('circuit breaker state changed', { service: this.opts.name, state: name });
+  }
+}
+
+function isTransientStatus(status: number | undefined): boolean {
+  return status !== undefined && (status >= 500 || status === 408 || status === 429);
+}
+
+/** What the breaker counts: no answer, a timeout, 5xx, 408, 429 — never another 4xx. */
+function countsAsFailure(e: unknown): boolean {
+  if (isTaskCancelledError(e)) return true;
+  if (!(e instanceof AxiosError)) return true;
+  return e.response === undefined || isTransientStatus(e.response.status);
+}
+
+function stateName(state: CircuitState): BreakerStateName {
+  switch (state) {
+    case CircuitState.Closed:
+      return 'closed';
+    case CircuitState.Open:
+      return 'open';
+    case CircuitState.HalfOpen:
+      return 'half_open';
+    case CircuitState.Isolated:
+      return 'isolated';
+  }
+}
+
+/** Maps what a service call ended with to the contract's codes. */
+function toGatewayError(e: unknown, service: string): GatewayError {
+  if (!(e instanceof AxiosError)) return errors.unavailable(`${service} service unavailable`);
+  if (e.code === BREAKER_OPEN) return errors.unavailable(`${service} service unavailable (circuit open)`);
+  if (e.code === ATTEMPT_TIMEOUT) return errors.timeout(`${service} service timed out`);
+  const status = e.response?.status;
+  switch (status) {
+    case undefined:
+      return errors.unavailable(`${service} service unreachable`);
+    case 400:
+    case 409:
+    case 422:
+      return errors.validation(`${service} service rejected the request`);
+    case 401:
+      return errors.forbidden('unauthorized');
+    case 403:
+      return errors.forbidden();
+    case 404:
+      return errors.notFound();
+    case 408:
+      return errors.timeout(`${service} service timed out`);
+    case 413:
+      return errors.payloadTooLarge();
+    case 429:
+      return errors.rateLimited(retryAfter(e) || 1000);
+  }
+  return errors.unavailable(`${service} service unavailable`);
+}

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import type { AuthClient } from '../clients/AuthClient.js';
+import type { SinkPublisher } from '../clients/SinkPublisher.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { rooms } from '../socket/events.js';
+import type { GatewayServer } from '../socket/types.js';
+import type { PresenceStore } from './PresenceStore.js';
+
+export interface PresenceServiceDeps {
+  io: GatewayServer;
+  store: PresenceStore;
+  /** `scoped`: subscribers and rooms of the user; `global`: everyone. */
+  broadcast: 'scoped' | 'global';
+  auth?: AuthClient;
+  sinks: SinkPublisher;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * The rules of presence: a user is online while any socket is; the first socket anywhere
+ * announces `user_connected`, the last one `user_disconnected`, each told to its audience,
+ * to the auth-service (best-effort) and to the sinks.
+ */
+export class PresenceService {
+  constructor(private readonly deps: PresenceServiceDeps) {}
+
+  /** Registers a socket; announces the user when it is their first anywhere. */
+  async socketConnected(userId: string, socketId: string): Promise<void> {
+    const { firstForUser } = await this.deps.store.addSocket(userId, socketId);
+    if (!firstForUser) return;
+    const at = new Date().toISOString();
+    this.audience(userId, []).emit('user_connected', { user_id: userId, at });
+    this.reportStatus(userId, 'online');
+    this.deps.sinks.publish('user_online', { user_id: userId });
+  }
+
+  /** Removes a socket; announces the user gone when it was their last anywhere. */
+  async socketDisconnected(userId: string, socketId: string, chatRooms: string[]): Promise<void> {
+    const { lastForUser, lastSeen } = await this.deps.store.removeSocket(userId, socketId);
+    if (!lastForUser) return;
+    this.audience(userId, chatRooms).emit('user_disconnected', { user_id: userId, last_seen: lastSeen });
+    this.reportStatus(userId, 'offline', lastSeen);
+    this.deps.sinks.publish('user_offline', { user_id: userId, last_seen: lastSeen });
+  }
+
+  /** Who hears of a user's transitions; never the user's own sockets. */
+  private audience(userId: string, chatRooms: string[]) {
+    const { io } = this.deps;
+    if (this.deps.broadcast === 'global') return io.except(rooms.user(userId));
+    return io.to([rooms.presence(userId), ...chatRooms]).except(rooms.user(userId));
+  }
+
+  /** Best-effort: a failed status update never blocks a connection; it is logged and counted. */
+  private reportStatus(userId: string, status: 'online' | 'offline', lastSeen?: string): void {
+    this.deps.auth?.setStatus(userId, status, randomUUID(), lastSeen).catch((e: Error) => {
+      this.deps.metrics.sinkDropped.inc({ sink: 'auth_status' });
+      this.deps.logger.warn('status update failed', { user_id: userId, status, error: e.message });
+    });
+  }
+}

@@ -1,0 +1,87 @@
+import type { Logger } from '../observability/logger.js';
+import type { Dispatcher } from './dispatcher.js';
+import { rooms } from './events.js';
+import type { GatewayServices, GatewaySocket } from './types.js';
+
+/** setTimeout cannot wait longer than this (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * One accepted socket from `connection` to `disconnect`: rooms, presence, the `connected`
+ * greeting, token expiry, idle timeout and frame-size bookkeeping.
+ */
+export function onConnection(services: GatewayServices, dispatcher: Dispatcher, socket: GatewaySocket): void {
+  const { config, presence, typing, metrics, logger, inFlight } = services;
+  const userId = socket.data.userId;
+  metrics.connections.inc();
+  void socket.join(rooms.user(userId));
+  dispatcher.attach(socket);
+  watchFrames(socket);
+  const timers: SocketTimers = {};
+  armExpiry(socket, timers, logger);
+  armIdle(socket, timers, config.idleTimeoutMs);
+
+  const joined = presence.socketConnected(userId, socket.id).then(
+    () => greet(services, socket),
+    (e: Error) => logger.error('presence add failed', { user_id: userId, error: e }),
+  );
+  let chatRooms: string[] = [];
+  socket.on('disconnecting', () => {
+    chatRooms = [...socket.rooms].filter(rooms.isChat);
+  });
+  socket.on('disconnect', (reason) => {
+    metrics.connections.dec();
+    clearTimeout(timers.expiry);
+    clearTimeout(timers.idle);
+    typing.stopSocket(socket.id);
+    logger.debug('socket closed', { user_id: userId, socket_id: socket.id, reason });
+    const leaving = joined.then(() => presence.socketDisconnected(userId, socket.id, chatRooms));
+    inFlight.track(leaving.catch((e: Error) => logger.error('presence remove failed', { user_id: userId, error: e })));
+  });
+  socket.on('error', (e) => logger.warn('socket error', { user_id: userId, error: e }));
+}
+
+/** Sent once presence knows the socket, so the user is online when told it is connected. */
+async function greet(services: GatewayServices, socket: GatewaySocket): Promise<void> {
+  socket.emit('connected', { socket_id: socket.id, user_id: socket.data.userId, server_time: new Date().toISOString() });
+  if (services.config.presenceBroadcast === 'global') {
+    socket.emit('online_users', { users: await services.presenceStore.listOnline(1000) });
+  }
+}
+
+/** Notes each incoming frame's size and time; the dispatcher refuses oversize ones. */
+function watchFrames(socket: GatewaySocket): void {
+  socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
+    if (packet.type !== 'message') return;
+    const data = packet.data;
+    socket.data.lastFrameBytes = typeof data === 'string' ? data.length : Buffer.isBuffer(data) ? data.length : 0;
+    socket.data.lastActivityAt = Date.now();
+  });
+}
+
+/** The socket's own timers; each re-arms itself and is cleared on disconnect. */
+interface SocketTimers {
+  expiry?: NodeJS.Timeout;
+  idle?: NodeJS.Timeout;
+}
+
+/** Disconnects with `error {AUTH_EXPIRED}` when the token expires, unless refreshed meanwhile. */
+function armExpiry(socket: GatewaySocket, timers: SocketTimers, logger: Logger): void {
+  const expiresAt = socket.data.tokenExpiresAt;
+  if (expiresAt === null) return;
+  const left = expiresAt - Date.now();
+  if (left > 0) {
+    timers.expiry = setTimeout(() => armExpiry(socket, timers, logger), Math.min(left, MAX_TIMER_MS));
+    return;
+  }
+  logger.info('token expired, disconnecting', { user_id: socket.data.userId });
+  socket.emit('error', { code: 'AUTH_EXPIRED', message: 'token expired' });
+  socket.disconnect(true);
+}
+
+/** Closes sockets that sent no event for IDLE_TIMEOUT_MS (pings do not count). */
+function armIdle(socket: GatewaySocket, timers: SocketTimers, idleTimeoutMs: number): void {
+  const idle = Date.now() - socket.data.lastActivityAt;
+  if (idle >= idleTimeoutMs) return void socket.disconnect(true);
+  timers.idle = setTimeout(() => armIdle(socket, timers, idleTimeoutMs), idleTimeoutMs - idle);
+}

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { errors, isGatewayError, toErrorBody } from '../errors/GatewayError.js';
+import type { EventHandler, GatewayServices, GatewaySocket } from './types.js';
+
+type Ack = (response: object) => void;
+
+/**
+ * Routes a socket's events to their handlers: frame size, rate limit, identity and schema
+ * checks first, then the handler, then exactly one reply (ack, or `error` without one).
+ */
+export class Dispatcher {
+  private readonly byEvent: Map<string, EventHandler>;
+
+  constructor(
+    handlers: EventHandler[],
+    private readonly services: GatewayServices,
+  ) {
+    this.byEvent = new Map(handlers.map((h) => [h.event, h]));
+  }
+
+  /** Subscribes the socket to every known event and answers unknown ones. */
+  attach(socket: GatewaySocket): void {
+    // Socket.IO's typed `on` cannot take a runtime event name; events are checked by the map.
+    const raw = socket as unknown as { on(event: string, fn: (...args: unknown[]) => void): void };
+    for (const handler of this.byEvent.values()) {
+      raw.on(handler.event, (...args) => this.services.inFlight.track(this.run(handler, socket, args)));
+    }
+    socket.onAny((event: string, ...args: unknown[]) => {
+      if (!this.byEvent.has(event)) this.reply(socket, String(event).slice(0, 64), args, errors.validation('unknown event'));
+    });
+  }
+
+  private async run(handler: EventHandler, socket: GatewaySocket, args: unknown[]): Promise<void> {
+    const { metrics, logger, limiter, config } = this.services;
+    const started = performance.now();
+    const userId = socket.data.userId;
+    const requestId = randomUUID();
+    let outcome = 'ok';
+    try {
+      if (socket.data.lastFrameBytes > config.maxPayloadBytes) throw errors.payloadTooLarge();
+      await limiter.consume(handler.family, userId);
+      const payload = checkIdentity(args[0], userId);
+      const parsed = handler.schema.safeParse(payload);
+      if (!parsed.success) throw errors.validation(describe(parsed.error.issues[0]));
+      const data = await handler.handle({ socket, userId, requestId, services: this.services }, parsed.data);
+      const ack = ackOf(args);
+      if (ack) ack({ ok: true, ...data });
+    } catch (e) {
+      outcome = isGatewayError(e) ? e.code : 'INTERNAL';
+      if (!isGatewayError(e)) logger.error('handler failed', { event: handler.event, request_id: requestId, error: e });
+      this.reply(socket, handler.event, args, e);
+    } finally {
+      metrics.events.inc({ event: handler.event, outcome });
+      metrics.handlerSeconds.observe({ event: handler.event }, (performance.now() - started) / 1000);
+      if (logger.isDebugEnabled()) logger.debug('event', { event: handler.event, user_id: userId, request_id: requestId, outcome });
+    }
+  }
+
+  /** The one place a failure reaches a client: in the ack, or as `error` when there is none. */
+  private reply(socket: GatewaySocket, event: string, args: unknown[], e: unknown): void {
+    const body = toErrorBody(e);
+    const ack = ackOf(args);
+    if (ack) return ack({ ok: false, error: body });
+    const payload = args[0] as { client_msg_id?: unknown } | undefined;
+    const clientMsgId = typeof payload?.client_msg_id === 'string' ? payload.client_msg_id.slice(0, 64) : undefined;
+    socket.emit('error', {
+      code: body.code,
+      message: body.message,
+      event,
+      ...(clientMsgId ? { client_msg_id: clientMsgId } : {}),
+      ...(body.retry_after_ms !== undefined ? { retry_after_ms: body.retry_after_ms } : {}),
+    });
+  }
+}
+
+function ackOf(args: unknown[]): Ack | undefined {
+  const last = args[args.length - 1];
+  return typeof last === 'function' ? (last as Ack) : undefined;
+}
+
+/** Identity comes from the token: a differing `sender_id`/`user_id` is FORBIDDEN, an equal one ignored. */
+function checkIdentity(payload: unknown, userId: string): unknown {
+  if (typeof payload === 'function' || payload === undefined) return {};
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw errors.validation('payload must be an object');
+  const claimed = payload as { sender_id?: unknown; user_id?: unknown };
+  for (const field of [claimed.sender_id, claimed.user_id]) {
+    if (field !== undefined && field !== userId) throw errors.forbidden('identity comes from the token');
+  }
+  return payload;
+}
+
+function describe(issue: { path: PropertyKey[]; message: string } | undefined): string {
+  if (!issue) return 'invalid payload';
+  const where = issue.path.map(String).join('.');
+  return where ? `${where}: ${issue.message}` : issue.message;
+}

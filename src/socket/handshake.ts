@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { TokenVerifier } from '../auth/TokenVerifier.js';
+import type { GatewayConfig } from '../config/config.js';
+import { HandshakeError } from '../errors/HandshakeError.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { PresenceStore } from '../presence/PresenceStore.js';
+import type { GatewaySocket } from './types.js';
+
+type Next = (err?: Error) => void;
+
+export interface HandshakeDeps {
+  config: GatewayConfig;
+  verifier: TokenVerifier;
+  presenceStore: PresenceStore;
+  metrics: Metrics;
+  /** False while the instance drains. */
+  accepting: () => boolean;
+}
+
+/**
+ * The Socket.IO middleware every handshake passes: draining, origin, per-IP rate, token,
+ * sockets per user. A refusal reaches the client as `connect_error` with `err.data.code`.
+ */
+export function handshakeMiddleware(deps: HandshakeDeps) {
+  const { config, verifier, presenceStore, metrics } = deps;
+  const perIp = new RateLimiterMemory({ keyPrefix: 'conn_ip', points: config.maxConnectionsPerIpPerMin, duration: 60 });
+  const origins = new Set(config.corsOrigins);
+
+  return async (socket: GatewaySocket, next: Next) => {
+    try {
+      if (!deps.accepting()) throw new HandshakeError('SERVICE_UNAVAILABLE');
+      const origin = socket.handshake.headers.origin;
+      if (origins.size > 0 && origin !== undefined && !origins.has(origin)) throw new HandshakeError('ORIGIN_FORBIDDEN');
+      await perIp.consume(clientAddress(socket, config.trustProxy)).catch((res: unknown) => {
+        throw res instanceof RateLimiterRes ? new HandshakeError('RATE_LIMITED', Math.ceil(res.msBeforeNext)) : res;
+      });
+      const token = tokenOf(socket);
+      if (!token) throw new HandshakeError('AUTH_MISSING');
+      const identity = await verifier.verify(token, randomUUID());
+      if ((await presenceStore.socketCount(identity.userId)) >= config.maxSocketsPerUser) {
+        throw new HandshakeError('RATE_LIMITED', 1000);
+      }
+      socket.data.userId = identity.userId;
+      socket.data.tokenExpiresAt = identity.expiresAt;
+      socket.data.lastFrameBytes = 0;
+      socket.data.lastActivityAt = Date.now();
+      next();
+    } catch (e) {
+      const refusal = e instanceof HandshakeError ? e : new HandshakeError('SERVICE_UNAVAILABLE');
+      metrics.connectionsRejected.inc({ reason: refusal.code });
+      next(refusal);
+    }
+  };
+}
+
+/** `auth.token`, else `Authorization: Bearer`, else the `token` query parameter (contract section 1). */
+function tokenOf(socket: GatewaySocket): string | undefined {
+  const { auth, headers, query } = socket.handshake;
+  const fromAuth = typeof auth?.token === 'string' ? auth.token.trim() : '';
+  if (fromAuth) return fromAuth;
+  const header = headers.authorization;
+  const bearer = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+  if (bearer) return bearer;
+  const fromQuery = query?.token;
+  return typeof fromQuery === 'string' && fromQuery.trim() ? fromQuery.trim() : undefined;
+}
+
+function clientAddress(socket: GatewaySocket, trustProxy: boolean): string {
+  const forwarded = socket.handshake.headers['x-forwarded-for'];
+  if (trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0].trim();
+  return socket.handshake.address;
+}

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+/** Ids: non-empty strings of at most 128 characters (contract conventions). */
+export const id = z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
+
+/** A list of user ids, at most 1000 (contract section 3). */
+export const userIdList = z.array(id).max(1000, 'at most 1000 user ids');
+
+/** `{ receiver_id | room_id }`: exactly one of the two. */
+export const target = z
+  .object({ receiver_id: id.optional(), room_id: id.optional() })
+  .refine((t) => (t.receiver_id === undefined) !== (t.room_id === undefined), 'give exactly one of receiver_id and room_id')
+  .transform((t) => (t.room_id !== undefined ? { room_id: t.room_id } : { receiver_id: t.receiver_id! }));
+
+/** `{ message_id }`. */
+export const messageRef = z.object({ message_id: id });

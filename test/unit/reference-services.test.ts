@@ -1,0 +1,364 @@
+import { expect } from 'chai';
+import { startAuthService, type AuthService } from '../../src/reference/authService.js';
+import { startChatService, type ChatService } from '../../src/reference/chatService.js';
+import type { RunningServer } from '../../src/reference/serviceKit.js';
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+/** One HTTP call with a JSON body; the answer's body parsed when it is JSON. */
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  const res = await fetch(base + path, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  const isJson = res.headers.get('content-type')?.includes('json') && text.length > 0;
+  return { status: res.status, headers: res.headers, body: isJson ? JSON.parse(text) : text };
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const SECRET = 'reference-test-secret';
+
+describe('reference services', () => {
+  let auth: AuthService & RunningServer;
+  let chat: ChatService & RunningServer;
+
+  before(async () => {
+    auth = await startAuthService({ jwtSecret: SECRET, issuer: 'ref-auth', audience: 'gateway' });
+    chat = await startChatService({});
+  });
+  afterEach(() => {
+    auth.faults.clear();
+    chat.faults.clear();
+  });
+  after(async () => {
+    await Promise.all([auth.close(), chat.close()]);
+  });
+
+  const post = (path: string, body: unknown, headers?: Record<string, string>) => call(chat.url, 'POST', path, body, headers);
+  const direct = (extra: Record<string, unknown> = {}) => ({
+    sender_id: 'alice',
+    receiver_id: 'bob',
+    content: 'hi bob',
+    message_type: 'text',
+    ...extra,
+  });
+
+  describe('chat-service: POST /messages', () => {
+    it('stores a direct message and answers 201 { message }', async () => {
+      const res = await post('/messages', direct({ metadata: { lang: 'en' } }));
+      expect(res.status).to.equal(201);
+      const { message } = res.body;
+      expect(message).to.include({ sender_id: 'alice', receiver_id: 'bob', content: 'hi bob', message_type: 'text' });
+      expect(message.metadata).to.deep.equal({ lang: 'en' });
+      expect(message.message_id).to.match(/^m_/);
+      expect(new Date(message.created_at).toISOString()).to.equal(message.created_at);
+      expect(chat.messages.get(message.message_id)?.content).to.equal('hi bob');
+    });
+
+    it('returns the first message for a repeated Idempotency-Key and never stores a second', async () => {
+      const headers = { 'Idempotency-Key': 'alice:c-1' };
+      const first = await post('/messages', direct({ client_msg_id: 'c-1' }), headers);
+      const again = await post('/messages', direct({ client_msg_id: 'c-1' }), headers);
+      expect(first.status).to.equal(201);
+      expect(again.status).to.equal(200);
+      expect(again.body.message).to.deep.equal(first.body.message);
+      const stored = [...chat.messages.values()].filter((m) => m.client_msg_id === 'c-1');
+      expect(stored).to.have.length(1);
+    });
+
+    it('rejects bad bodies with 400 VALIDATION_FAILED', async () => {
+      const both = await post('/messages', direct({ room_id: 'r1' }));
+      const empty = await post('/messages', direct({ content: '   ' }));
+      const noBody = await call(chat.url, 'POST', '/messages');
+      for (const res of [both, empty, noBody]) {
+        expect(res.status).to.equal(400);
+        expect(res.body.error.code).to.equal('VALIDATION_FAILED');
+      }
+      expect(both.body.error.message).to.include('exactly one of receiver_id and room_id');
+    });
+
+    it('stores room messages from members only (403 otherwise)', async () => {
+      chat.addRoom('room-1', ['alice', 'bob', 'carol']);
+      const msg = { sender_id: 'alice', room_id: 'room-1', content: 'hello room', message_type: 'text' };
+      expect((await post('/messages', msg)).status).to.equal(201);
+      const outsider = await post('/messages', { ...msg, sender_id: 'mallory' });
+      expect(outsider.status).to.equal(403);
+      expect(outsider.body.error.code).to.equal('FORBIDDEN');
+    });
+  });
+
+  describe('chat-service: receipts', () => {
+    let messageId: string;
+    beforeEach(async () => {
+      messageId = (await post('/messages', direct())).body.message.message_id;
+    });
+    const receipt = (id: string, user_id: string, status = 'delivered') =>
+      post(`/messages/${encodeURIComponent(id)}/receipts`, { user_id, status });
+
+    it('answers 404 for an unknown message', async () => {
+      const res = await receipt('m_nope', 'bob');
+      expect(res.status).to.equal(404);
+      expect(res.body.error.code).to.equal('NOT_FOUND');
+    });
+
+    it('answers 403 for the sender and for strangers', async () => {
+      expect((await receipt(messageId, 'alice')).status).to.equal(403);
+      expect((await receipt(messageId, 'mallory')).status).to.equal(403);
+    });
+
+    it('answers 200 with the sender for the receiver, idempotently', async () => {
+      const first = await receipt(messageId, 'bob', 'read');
+      expect(first.status).to.equal(200);
+      expect(first.body).to.include({ message_id: messageId, sender_id: 'alice', status: 'read' });
+      await new Promise((r) => setTimeout(r, 5));
+      const again = await receipt(messageId, 'bob', 'read');
+      expect(again.body.at).to.equal(first.body.at);
+      expect(chat.receipts.filter((r) => r.message_id === messageId)).to.have.length(1);
+      expect(chat.messages.get(messageId)?.read.get('bob')).to.equal(first.body.at);
+    });
+
+    it('accepts room members other than the sender', async () => {
+      chat.addRoom('room-2', ['alice', 'bob']);
+      const sent = await post('/messages', { sender_id: 'alice', room_id: 'room-2', content: 'x', message_type: 'text' });
+      expect((await receipt(sent.body.message.message_id, 'bob')).status).to.equal(200);
+      expect((await receipt(sent.body.message.message_id, 'carol')).status).to.equal(403);
+    });
+
+    it('rejects an invalid id in the path with 400', async () => {
+      const res = await receipt('bad id!', 'bob');
+      expect(res.status).to.equal(400);
+      expect(res.body.error.code).to.equal('VALIDATION_FAILED');
+    });
+  });
+
+  describe('chat-service: DELETE /messages/:id', () => {
+    it('lets only the sender delete (403), then 200, then 404', async () => {
+      const { message } = (await post('/messages', direct())).body;
+      const path = `/messages/${message.message_id}`;
+      const byOther = await call(chat.url, 'DELETE', path, undefined, { 'X-User-Id': 'bob' });
+      expect(byOther.status).to.equal(403);
+      const bySender = await call(chat.url, 'DELETE', path, undefined, { 'X-User-Id': 'alice' });
+      expect(bySender.status).to.equal(200);
+      expect(bySender.body).to.deep.equal({ message_id: message.message_id, sender_id: 'alice', receiver_id: 'bob' });
+      expect(chat.messages.has(message.message_id)).to.equal(false);
+      const again = await call(chat.url, 'DELETE', path, undefined, { 'X-User-Id': 'alice' });
+      expect(again.status).to.equal(404);
+    });
+  });
+
+  describe('chat-service: rooms', () => {
+    it('answers membership with 200 or 404', async () => {
+      chat.addRoom('room-3', ['dave']);
+      const member = await call(chat.url, 'GET', '/rooms/room-3/members/dave');
+      expect(member.status).to.equal(200);
+      expect(member.body).to.deep.equal({ room_id: 'room-3', user_id: 'dave' });
+      expect((await call(chat.url, 'GET', '/rooms/room-3/members/erin')).status).to.equal(404);
+      expect((await call(chat.url, 'GET', '/rooms/nowhere/members/dave')).status).to.equal(404);
+    });
+
+    it('creates rooms, adds members and lists a user\'s rooms', async () => {
+      expect((await post('/rooms', { room_id: 'room-4', members: ['frank'] })).status).to.equal(201);
+      expect((await post('/rooms', { room_id: 'room-4', members: [] })).status).to.equal(409);
+      expect((await post('/rooms/room-4/members', { user_id: 'gina' })).status).to.equal(201);
+      expect((await post('/rooms/nowhere/members', { user_id: 'gina' })).status).to.equal(404);
+      const list = await call(chat.url, 'GET', '/rooms?user_id=gina');
+      expect(list.body).to.deep.equal({ rooms: [{ room_id: 'room-4', members: ['frank', 'gina'] }] });
+      expect((await call(chat.url, 'GET', '/rooms')).status).to.equal(400);
+    });
+
+    it('lists the latest messages of a conversation', async () => {
+      await post('/messages', direct({ sender_id: 'hank', receiver_id: 'ivy', content: 'one' }));
+      await post('/messages', direct({ sender_id: 'ivy', receiver_id: 'hank', content: 'two' }));
+      await post('/messages', direct({ sender_id: 'hank', receiver_id: 'zed', content: 'other' }));
+      const res = await call(chat.url, 'GET', '/messages?user_id=hank&peer_id=ivy');
+      expect(res.body.messages.map((m: { content: string }) => m.content)).to.deep.equal(['one', 'two']);
+      expect(res.body.messages[0]).to.not.have.property('delivered');
+    });
+  });
+
+  describe('chat-service: batch endpoints', () => {
+    it('POST /messages/batch answers each item in order through the single-message rules', async () => {
+      chat.addRoom('room-5', ['alice']);
+      const res = await post('/messages/batch', {
+        messages: [
+          direct({ idempotency_key: 'alice:b-1', client_msg_id: 'b-1' }),
+          direct({ content: '' }),
+          { sender_id: 'mallory', room_id: 'room-5', content: 'x', message_type: 'text' },
+          direct({ idempotency_key: 'alice:b-1', client_msg_id: 'b-1' }),
+        ],
+      });
+      expect(res.status).to.equal(200);
+      const [created, invalid, forbidden, repeated] = res.body.results;
+      expect(created.message.client_msg_id).to.equal('b-1');
+      expect(invalid).to.deep.equal({ error: { status: 400, code: 'VALIDATION_FAILED' } });
+      expect(forbidden).to.deep.equal({ error: { status: 403, code: 'FORBIDDEN' } });
+      expect(repeated.message.message_id).to.equal(created.message.message_id);
+    });
+
+    it('POST /receipts/batch answers each item in order', async () => {
+      const { message } = (await post('/messages', direct())).body;
+      const res = await post('/receipts/batch', {
+        receipts: [
+          { message_id: message.message_id, user_id: 'bob', status: 'delivered' },
+          { message_id: 'm_missing', user_id: 'bob', status: 'read' },
+          { message_id: message.message_id, user_id: 'mallory', status: 'read' },
+        ],
+      });
+      const [done, missing, forbidden] = res.body.results;
+      expect(done).to.include({ message_id: message.message_id, sender_id: 'alice', status: 'delivered' });
+      expect(missing).to.deep.equal({ error: { status: 404, code: 'NOT_FOUND' } });
+      expect(forbidden).to.deep.equal({ error: { status: 403, code: 'FORBIDDEN' } });
+    });
+
+    it('rejects a batch that is not a list', async () => {
+      expect((await post('/messages/batch', { messages: 'x' })).status).to.equal(400);
+    });
+  });
+
+  describe('auth-service', () => {
+    it('issues dev tokens that /auth/verify accepts', async () => {
+      const issued = await call(auth.url, 'POST', '/auth/dev-token', { user_id: 'alice', ttl_s: 60 });
+      expect(issued.status).to.equal(200);
+      expect(issued.body.user_id).to.equal('alice');
+      const verified = await call(auth.url, 'POST', '/auth/verify', { token: issued.body.token });
+      expect(verified.status).to.equal(200);
+      expect(verified.body).to.deep.equal({ user_id: 'alice', expires_at: issued.body.expires_at });
+      const lifetimeS = (Date.parse(verified.body.expires_at) - Date.now()) / 1000;
+      expect(lifetimeS).to.be.within(55, 61);
+    });
+
+    it('rejects invalid user ids for dev tokens', async () => {
+      const res = await call(auth.url, 'POST', '/auth/dev-token', { user_id: 'no spaces' });
+      expect(res.status).to.equal(400);
+    });
+
+    it('answers 401 AUTH_EXPIRED for an expired token and AUTH_INVALID for bad ones', async () => {
+      const expect401 = async (token: string, code: string) => {
+        const res = await call(auth.url, 'POST', '/auth/verify', { token });
+        expect(res.status).to.equal(401);
+        expect(res.body.error.code).to.equal(code);
+      };
+      await expect401(auth.issueToken('alice', -10), 'AUTH_EXPIRED');
+      await expect401('not.a.jwt', 'AUTH_INVALID');
+      await expect401(auth.issueToken('alice', 60, { exp: undefined }), 'AUTH_INVALID');
+      const other = await startAuthService({ jwtSecret: 'another-secret', issuer: 'ref-auth', audience: 'gateway' });
+      try {
+        await expect401(other.issueToken('alice'), 'AUTH_INVALID');
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('records status changes and serves the current one', async () => {
+      const put = (status: string, last_seen?: string) =>
+        call(auth.url, 'PUT', '/users/user%40example.com/status', { status, last_seen });
+      expect((await put('online')).status).to.equal(204);
+      const lastSeen = new Date().toISOString();
+      expect((await put('offline', lastSeen)).status).to.equal(204);
+      expect((await put('away')).status).to.equal(400);
+      const current = await call(auth.url, 'GET', '/users/user@example.com/status');
+      expect(current.body).to.include({ user_id: 'user@example.com', status: 'offline', last_seen: lastSeen });
+      const history = auth.statusHistory.filter((s) => s.user_id === 'user@example.com');
+      expect(history.map((s) => s.status)).to.deep.equal(['online', 'offline']);
+      expect((await call(auth.url, 'GET', '/users/nobody/status')).status).to.equal(404);
+    });
+  });
+
+  describe('fault injection and request log', () => {
+    it('answers 503 with Retry-After once, then normally', async () => {
+      chat.faults.add({ status: 503, headers: { 'Retry-After': '1' }, body: { error: { code: 'DOWN' } }, times: 1 });
+      const failed = await call(chat.url, 'GET', '/rooms/r/members/u');
+      expect(failed.status).to.equal(503);
+      expect(failed.headers.get('retry-after')).to.equal('1');
+      expect(failed.body).to.deep.equal({ error: { code: 'DOWN' } });
+      expect((await call(chat.url, 'GET', '/rooms/r/members/u')).status).to.equal(404);
+    });
+
+    it('applies a fault only to matching requests', async () => {
+      auth.faults.add({ status: 500, match: { method: 'put', path: /^\/users\// } });
+      expect((await call(auth.url, 'PUT', '/users/u1/status', { status: 'online' })).status).to.equal(500);
+      expect((await call(auth.url, 'GET', '/users/u1/status')).status).to.equal(404);
+    });
+
+    it('delays and then runs the real handler', async () => {
+      chat.faults.add({ delayMs: 150, times: 1 });
+      const started = Date.now();
+      const res = await post('/messages', direct());
+      expect(Date.now() - started).to.be.at.least(140);
+      expect(res.status).to.equal(201);
+    });
+
+    it('holds a hanging request until clear() releases it', async () => {
+      chat.faults.add({ hang: true });
+      const before = chat.requests.length;
+      const pending = fetch(`${chat.url}/rooms/r/members/u`).then(
+        () => 'answered',
+        () => 'failed',
+      );
+      await waitFor(() => chat.requests.length > before);
+      const early = await Promise.race([pending, new Promise((r) => setTimeout(() => r('still hanging'), 100))]);
+      expect(early).to.equal('still hanging');
+      chat.faults.clear();
+      expect(await pending).to.equal('failed');
+      expect((await call(chat.url, 'GET', '/health')).status).to.equal(200);
+    });
+
+    it('destroys the socket without an answer', async () => {
+      chat.faults.add({ destroy: true, times: 1 });
+      const outcome = await fetch(`${chat.url}/health`).then(() => 'answered', () => 'failed');
+      expect(outcome).to.equal('failed');
+    });
+
+    it('closes a server that holds a hanging request', async () => {
+      const svc = await startChatService();
+      svc.faults.add({ hang: true });
+      const pending = fetch(`${svc.url}/health`).catch(() => 'failed');
+      await waitFor(() => svc.requests.length > 0);
+      await svc.close();
+      expect(await pending).to.equal('failed');
+    });
+
+    it('records method, path, headers and body', async () => {
+      await post('/messages', direct({ content: 'logged' }), { 'X-Request-Id': 'req-42' });
+      const seen = chat.requests.at(-1);
+      expect(seen).to.include({ method: 'POST', path: '/messages' });
+      expect(seen?.headers['x-request-id']).to.equal('req-42');
+      expect(seen?.body).to.deep.include({ content: 'logged' });
+    });
+  });
+
+  describe('service token', () => {
+    it('answers 401 without the right bearer token, except on /health', async () => {
+      const svc = await startChatService({ serviceToken: 's3cret' });
+      try {
+        const path = '/rooms/r/members/u';
+        expect((await call(svc.url, 'GET', path)).status).to.equal(401);
+        expect((await call(svc.url, 'GET', path, undefined, { Authorization: 'Bearer wrong' })).status).to.equal(401);
+        const ok = await call(svc.url, 'GET', path, undefined, { Authorization: 'Bearer s3cret' });
+        expect(ok.status).to.equal(404);
+        expect((await call(svc.url, 'GET', '/health')).status).to.equal(200);
+      } finally {
+        await svc.close();
+      }
+    });
+  });
+});
