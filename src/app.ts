@@ -60,7 +60,22 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
   const verifier = config.authMode === 'remote' ? new RemoteTokenVerifier(auth!) : new LocalTokenVerifier(config.jwt);
   const sinks = new SinkPublisher(buildSinks(config, serviceOptions), metrics);
 
+  // Express must be the server's listener before Socket.IO attaches, so Socket.IO can route
+  // `/socket.io` to itself and hand everything else to Express.
   const httpServer = http.createServer();
+  let services: GatewayServices;
+  httpServer.on('request', createHttpApp([
+    probeRoutes({
+      service: SERVICE_NAME,
+      instanceId: config.instanceId,
+      startedAt,
+      metrics,
+      presenceStore: { countOnline: () => services.presenceStore.countOnline() },
+      connections: () => io.engine.clientsCount,
+      notReadyReason: async () => (accepting ? null : 'draining'),
+      refreshGauges: async () => refreshGauges(metrics, services),
+    }),
+  ]));
   const io: GatewayServer = new Server(httpServer, {
     path: '/socket.io',
     serveClient: false,
@@ -72,7 +87,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
   });
   const presenceStore = createPresenceStore({ kind: 'memory' });
   const inFlight = new InFlight();
-  const services: GatewayServices = {
+  services = {
     config,
     io,
     presenceStore,
@@ -95,19 +110,6 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
   io.use(handshakeMiddleware({ config, verifier, presenceStore, metrics, accepting: () => accepting }));
   io.on('connection', (socket) => onConnection(services, dispatcher, socket));
   io.engine.on('connection_error', (e: { code: number; message: string }) => logger.debug('engine refused a connection', { error: e.message }));
-
-  httpServer.on('request', createHttpApp([
-    probeRoutes({
-      service: SERVICE_NAME,
-      instanceId: config.instanceId,
-      startedAt,
-      metrics,
-      presenceStore,
-      connections: () => io.engine.clientsCount,
-      notReadyReason: async () => (accepting ? null : 'draining'),
-      refreshGauges: async () => refreshGauges(metrics, services),
-    }),
-  ]));
 
   let stopping: Promise<void> | undefined;
   return {

@@ -52,9 +52,17 @@ const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const BREAKER_OPEN = 'EBREAKER_OPEN';
 const ATTEMPT_TIMEOUT = 'EATTEMPT_TIMEOUT';
 
-/** Builds a URL path from segments, each percent-encoded so an id can never change the route. */
+/**
+ * Builds a URL path from segments, each percent-encoded so an id can never change the route.
+ * `.` and `..` (even encoded) are dot segments that URL parsing resolves, so they are refused.
+ */
 export function pathOf(...segments: string[]): string {
+  if (segments.some(isDotSegment)) throw errors.validation('an id may not be "." or ".."');
   return '/' + segments.map(encodeURIComponent).join('/');
+}
+
+export function isDotSegment(segment: string): boolean {
+  return segment === '.' || segment === '..';
 }
 
 /**
@@ -139,12 +147,18 @@ export class ServiceClient {
     const policy = wrap(this.breaker, perAttempt);
     return async (config) => {
       try {
-        return await policy.execute(({ signal }) =>
-          base({ ...config, signal: config.signal ? AbortSignal.any([signal, config.signal as AbortSignal]) : signal }),
+        // A signal per attempt: cockatiel aborts it on timeout, and no listener piles up on a shared one.
+        const attempt = new AbortController();
+        return await policy.execute(
+          ({ signal }) => base({ ...config, signal: config.signal ? AbortSignal.any([signal, config.signal as AbortSignal]) : signal }),
+          attempt.signal,
         );
       } catch (e) {
         if (isBrokenCircuitError(e)) throw new AxiosError('circuit open', BREAKER_OPEN, config);
         if (isTaskCancelledError(e)) throw new AxiosError('attempt timed out', ATTEMPT_TIMEOUT, config);
+        // axios-retry retries with the error's config: give it the original, not this attempt's
+        // copy whose signal is already aborted.
+        if (e instanceof AxiosError) e.config = config;
         throw e;
       }
     };

@@ -7,7 +7,7 @@ export interface ProbeDeps {
   instanceId: string;
   startedAt: number;
   metrics: Metrics;
-  presenceStore: PresenceStore;
+  presenceStore: Pick<PresenceStore, 'countOnline'>;
   /** Local open sockets. */
   connections: () => number;
   /** Null when ready, else why not (draining, redis down...). */

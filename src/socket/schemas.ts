@@ -1,7 +1,12 @@
+import { isDotSegment } from '../clients/ServiceClient.js';
 import { z } from 'zod';
 
 /** Ids: non-empty strings of at most 128 characters (contract conventions). */
-export const id = z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
+export const id = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .refine((v) => !isDotSegment(v), 'must not be "." or ".."');
 
 /** A list of user ids, at most 1000 (contract section 3). */
 export const userIdList = z.array(id).max(1000, 'at most 1000 user ids');

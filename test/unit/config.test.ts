@@ -1,0 +1,130 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+/** The least an operator must set for the default (local HS256) mode. */
+const MINIMAL = { CHAT_SERVICE_URL: 'http://chat.internal:8080', JWT_SECRET: 'a-secret-of-16-chars-or-more' };
+
+const load = (env: Record<string, string | undefined> = {}) => loadConfig({ ...MINIMAL, ...env });
+
+/** The variable name, as a whole word, so `PORT` does not match `AUTH_SERVICE_PORT`-like names by accident. */
+const naming = (variable: string) => new RegExp(`(^|[^A-Z_])${variable}([^A-Z_]|$)`);
+
+describe('config: loadConfig', () => {
+  describe('defaults', () => {
+    it('fills every unset setting with the contract defaults', () => {
+      const c = load();
+      expect(c).to.deep.include({
+        port: 3002,
+        host: '0.0.0.0',
+        authMode: 'local',
+        presenceBroadcast: 'scoped',
+        presenceStaleMs: 30000,
+        typingTimeoutMs: 5000,
+        membershipCacheTtlMs: 30000,
+        maxMessageLength: 4000,
+        maxPayloadBytes: 65536,
+        idleTimeoutMs: 1800000,
+        maxSocketsPerUser: 10,
+        maxConnectionsPerIpPerMin: 120,
+        corsOrigins: [],
+        pushApiKeys: [],
+        shutdownTimeoutMs: 10000,
+        logLevel: 'info',
+      });
+      expect(c.jwt).to.deep.include({ algorithms: ['HS256'], userClaim: 'sub', secret: MINIMAL.JWT_SECRET });
+      expect(c.authService).to.deep.equal({ url: undefined, timeoutMs: 2000, retries: 2 });
+      expect(c.chatService).to.deep.equal({
+        url: 'http://chat.internal:8080', timeoutMs: 2000, retries: 2, batchEndpoints: false, batchWindowMs: 2, batchMax: 100,
+      });
+      expect(c.breaker).to.deep.equal({ failureThreshold: 5, halfOpenAfterMs: 10000 });
+      expect(c.redisUrl).to.equal(undefined);
+    });
+
+    it('enables rate limits with an allowance for every event family', () => {
+      const { rateLimit } = load();
+      expect(rateLimit.enabled).to.equal(true);
+      expect(rateLimit.families.messages).to.deep.equal({ points: 30, durationS: 10 });
+      expect(Object.keys(rateLimit.families)).to.have.members(['messages', 'typing', 'receipts', 'rooms', 'presence', 'auth']);
+      for (const limit of Object.values(rateLimit.families)) {
+        expect(limit.points).to.be.above(0);
+        expect(limit.durationS).to.be.above(0);
+      }
+    });
+
+    it('treats blank values as unset', () => {
+      expect(load({ PORT: '', LOG_LEVEL: '   ' })).to.include({ port: 3002, logLevel: 'info' });
+    });
+
+    it('gives each instance an id of its own unless INSTANCE_ID is set', () => {
+      expect(load().instanceId).to.be.a('string').and.not.equal(load().instanceId);
+      expect(load({ INSTANCE_ID: 'gw-7' }).instanceId).to.equal('gw-7');
+    });
+  });
+
+  describe('parsing valid values', () => {
+    it('reads PORT, per-family limits and the rate-limit switch', () => {
+      const c = load({ PORT: '0', RATE_LIMIT_MESSAGES: '3/60', RATE_LIMIT_TYPING: '2/5', RATE_LIMIT_ENABLED: 'false' });
+      expect(c.port).to.equal(0);
+      expect(c.rateLimit.enabled).to.equal(false);
+      expect(c.rateLimit.families.messages).to.deep.equal({ points: 3, durationS: 60 });
+      expect(c.rateLimit.families.typing).to.deep.equal({ points: 2, durationS: 5 });
+    });
+
+    it('splits CORS_ORIGINS and PUSH_API_KEYS on commas, trimming blanks away', () => {
+      const c = load({ CORS_ORIGINS: ' https://a.example ,https://b.example,, ', PUSH_API_KEYS: 'k1,k2' });
+      expect(c.corsOrigins).to.deep.equal(['https://a.example', 'https://b.example']);
+      expect(c.pushApiKeys).to.deep.equal(['k1', 'k2']);
+    });
+
+    it('turns literal \\n in JWT_PUBLIC_KEY into newlines (one-line .env files)', () => {
+      const oneLine = '-----BEGIN PUBLIC KEY-----\\nMIIBIjANBgkq\\n-----END PUBLIC KEY-----';
+      const c = loadConfig({ CHAT_SERVICE_URL: MINIMAL.CHAT_SERVICE_URL, JWT_ALGORITHMS: 'RS256', JWT_PUBLIC_KEY: oneLine });
+      expect(c.jwt.publicKey).to.equal('-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkq\n-----END PUBLIC KEY-----');
+      expect(c.jwt.algorithms).to.deep.equal(['RS256']);
+    });
+
+    it('drops a trailing slash from service URLs', () => {
+      expect(load({ CHAT_SERVICE_URL: 'http://chat:8080/' }).chatService.url).to.equal('http://chat:8080');
+    });
+
+    it('accepts AUTH_MODE=remote with an AUTH_SERVICE_URL and no JWT key', () => {
+      const c = loadConfig({ CHAT_SERVICE_URL: MINIMAL.CHAT_SERVICE_URL, AUTH_MODE: 'remote', AUTH_SERVICE_URL: 'http://auth:9000' });
+      expect(c.authMode).to.equal('remote');
+      expect(c.authService.url).to.equal('http://auth:9000');
+    });
+
+    it('accepts a redis:// or rediss:// REDIS_URL', () => {
+      expect(load({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).to.equal('redis://127.0.0.1:6379');
+      expect(load({ REDIS_URL: 'rediss://cache:6380' }).redisUrl).to.equal('rediss://cache:6380');
+    });
+  });
+
+  describe('invalid values stop start-up with a ConfigError naming the variable', () => {
+    const cases: Array<[what: string, variable: string, env: Record<string, string | undefined>]> = [
+      ['PORT that is not a number', 'PORT', { PORT: 'abc' }],
+      ['PORT above 65535', 'PORT', { PORT: '70000' }],
+      ['unknown AUTH_MODE', 'AUTH_MODE', { AUTH_MODE: 'foo' }],
+      ['JWT_ALGORITHMS=none', 'JWT_ALGORITHMS', { JWT_ALGORITHMS: 'none' }],
+      ['JWT_ALGORITHMS mixing HS and RS (key confusion)', 'JWT_ALGORITHMS', { JWT_ALGORITHMS: 'HS256,RS256', JWT_PUBLIC_KEY: 'pem' }],
+      ['HS algorithms without JWT_SECRET', 'JWT_SECRET', { JWT_SECRET: undefined }],
+      ['a JWT_SECRET too short to be safe', 'JWT_SECRET', { JWT_SECRET: 'short' }],
+      ['RS256 without JWT_PUBLIC_KEY', 'JWT_PUBLIC_KEY', { JWT_ALGORITHMS: 'RS256' }],
+      ['AUTH_MODE=remote without AUTH_SERVICE_URL', 'AUTH_SERVICE_URL', { AUTH_MODE: 'remote' }],
+      ['missing CHAT_SERVICE_URL', 'CHAT_SERVICE_URL', { CHAT_SERVICE_URL: undefined }],
+      ['CHAT_SERVICE_URL that is not http(s)', 'CHAT_SERVICE_URL', { CHAT_SERVICE_URL: 'ftp://chat' }],
+      ['REDIS_URL with an http scheme', 'REDIS_URL', { REDIS_URL: 'http://x' }],
+      ['RATE_LIMIT_MESSAGES that is not POINTS/SECONDS', 'RATE_LIMIT_MESSAGES', { RATE_LIMIT_MESSAGES: 'abc' }],
+      ['RATE_LIMIT_TYPING with zero points', 'RATE_LIMIT_TYPING', { RATE_LIMIT_TYPING: '0/10' }],
+      ['RATE_LIMIT_ENABLED that is not a boolean', 'RATE_LIMIT_ENABLED', { RATE_LIMIT_ENABLED: 'maybe' }],
+      ['IDLE_TIMEOUT_MS below its minimum', 'IDLE_TIMEOUT_MS', { IDLE_TIMEOUT_MS: '10' }],
+      ['negative SHUTDOWN_TIMEOUT_MS', 'SHUTDOWN_TIMEOUT_MS', { SHUTDOWN_TIMEOUT_MS: '-1' }],
+      ['unknown PRESENCE_BROADCAST', 'PRESENCE_BROADCAST', { PRESENCE_BROADCAST: 'everyone' }],
+      ['unknown LOG_LEVEL', 'LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ];
+    for (const [what, variable, env] of cases) {
+      it(`${what} → names ${variable}`, () => {
+        expect(() => load(env)).to.throw(ConfigError, naming(variable));
+      });
+    }
+  });
+});
