@@ -9,8 +9,9 @@ import {
   TimeoutStrategy,
   circuitBreaker,
   handleWhen,
-  isBrokenCircuitError,
-  isTaskCancelledError,
+  BrokenCircuitError,
+  IsolatedCircuitError,
+  TaskCancelledError,
   timeout,
   wrap,
 } from 'cockatiel';
@@ -146,16 +147,24 @@ export class ServiceClient {
     const perAttempt = timeout(this.opts.timeoutMs, TimeoutStrategy.Aggressive);
     const policy = wrap(this.breaker, perAttempt);
     return async (config) => {
+      const callerSignal = config.signal as AbortSignal | undefined;
       try {
         // A signal per attempt: cockatiel aborts it on timeout, and no listener piles up on a shared one.
-        const attempt = new AbortController();
-        return await policy.execute(
-          ({ signal }) => base({ ...config, signal: config.signal ? AbortSignal.any([signal, config.signal as AbortSignal]) : signal }),
-          attempt.signal,
-        );
+        return await policy.execute(async ({ signal }) => {
+          try {
+            return await base({ ...config, signal: callerSignal ? AbortSignal.any([signal, callerSignal]) : signal });
+          } catch (e) {
+            // axios reports our timeout abort as "canceled" before cockatiel does: name it.
+            if (signal.aborted && !callerSignal?.aborted) throw new AxiosError('attempt timed out', ATTEMPT_TIMEOUT, config);
+            throw e;
+          }
+        }, new AbortController().signal);
       } catch (e) {
-        if (isBrokenCircuitError(e)) throw new AxiosError('circuit open', BREAKER_OPEN, config);
-        if (isTaskCancelledError(e)) throw new AxiosError('attempt timed out', ATTEMPT_TIMEOUT, config);
+        // cockatiel 3's is*Error guards are wrong for these two: use the classes.
+        if (e instanceof BrokenCircuitError || e instanceof IsolatedCircuitError) {
+          throw new AxiosError('circuit open', BREAKER_OPEN, config);
+        }
+        if (e instanceof TaskCancelledError) throw new AxiosError('attempt timed out', ATTEMPT_TIMEOUT, config);
         // axios-retry retries with the error's config: give it the original, not this attempt's
         // copy whose signal is already aborted.
         if (e instanceof AxiosError) e.config = config;
@@ -187,8 +196,8 @@ function isTransientStatus(status: number | undefined): boolean {
 
 /** What the breaker counts: no answer, a timeout, 5xx, 408, 429 — never another 4xx. */
 function countsAsFailure(e: unknown): boolean {
-  if (isTaskCancelledError(e)) return true;
   if (!(e instanceof AxiosError)) return true;
+  if (e.code === ATTEMPT_TIMEOUT) return true;
   return e.response === undefined || isTransientStatus(e.response.status);
 }
 

@@ -44,13 +44,15 @@ describe('production package (what the Dockerfile runs)', function () {
   });
 });
 
-/** Reads the port from the "gateway listening" JSON log line. */
-async function listeningPort(child: ChildProcess): Promise<number> {
-  let buffered = '';
-  for await (const chunk of child.stdout!) {
-    buffered += String(chunk);
-    const line = buffered.split('\n').find((l) => l.includes('gateway listening'));
-    if (line) return JSON.parse(line).port;
-  }
-  throw new Error('gateway exited before listening');
+/** Reads the port from the "gateway listening" JSON log line, leaving stdout open. */
+function listeningPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (chunk) => {
+      buffered += String(chunk);
+      const line = buffered.split('\n').find((l) => l.includes('gateway listening'));
+      if (line) resolve(JSON.parse(line).port);
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code} before listening`)));
+  });
 }
