@@ -155,6 +155,8 @@ async function drain(services: GatewayServices, timeoutMs: number): Promise<void
   const finished = await inFlight.drain(Math.max(0, deadline - Date.now()));
   io.local.disconnectSockets(true);
   const recorded = await inFlight.drain(Math.max(0, deadline - Date.now()));
+  // Closing the engine drops unflushed writes: let acks and disconnect packets leave first.
+  while (io.engine.clientsCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   if (!finished || !recorded) logger.warn('shutdown timeout reached with work in flight', { in_flight: inFlight.size });
 }
 

@@ -87,6 +87,9 @@ const DEFAULT_RATE_LIMITS: Record<RateLimitFamily, string> = {
 
 type Env = Record<string, string | undefined>;
 
+/** Variables whose values never appear in an error message (they may hold credentials). */
+const SECRET_NAME = /SECRET|TOKEN|KEY|PASSWORD|_URL$/;
+
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
@@ -117,7 +120,8 @@ function read<T>(env: Env, name: string, schema: z.ZodType<T, string>, fallback?
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const why = parsed.error.issues[0]?.message ?? 'is invalid';
-    throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(raw)} ${why}`);
+    const shown = SECRET_NAME.test(name) ? '' : `=${JSON.stringify(raw)}`;
+    throw new ConfigError(`Invalid configuration: ${name}${shown} ${why}`);
   }
   return parsed.data;
 }
