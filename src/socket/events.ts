@@ -111,4 +111,5 @@ export const rooms = {
   chat: (roomId: string) => `room:${roomId}`,
   isChat: (name: string) => name.startsWith('room:'),
   presence: (userId: string) => `presence:${userId}`,
+  isPresence: (name: string) => name.startsWith('presence:'),
 };

@@ -127,6 +127,17 @@ describe('presence', () => {
     expectFailure(await request(socket, 'presence_subscribe', { user_ids: tooManyIds() }), 'VALIDATION_FAILED');
   });
 
+  it('caps one socket at 1000 presence subscriptions, counting each user once', async () => {
+    const socket = await stack().connect(uniqueId('user'));
+    const first = Array.from({ length: 1000 }, (_, i) => `cap-${i}`);
+
+    expect((await request(socket, 'presence_subscribe', { user_ids: first })).ok).to.equal(true);
+    expect((await request(socket, 'presence_subscribe', { user_ids: first.slice(0, 10) })).ok, 'already held').to.equal(true);
+    expectFailure(await request(socket, 'presence_subscribe', { user_ids: ['one-more'] }), 'VALIDATION_FAILED');
+    expect((await request(socket, 'presence_unsubscribe', { user_ids: ['cap-0'] })).ok).to.equal(true);
+    expect((await request(socket, 'presence_subscribe', { user_ids: ['one-more'] })).ok, 'room freed').to.equal(true);
+  });
+
   it('reports the first socket as online and the last as offline to the auth-service, once each', async () => {
     const user = uniqueId('user');
     const phone = await stack().connect(user);
