@@ -1,18 +1,6 @@
-import type { ChatMessage } from '../socket/events.js';
+import type { ChatMessage, NewMessage } from '../socket/events.js';
 import { errors } from '../errors/GatewayError.js';
 import { pathOf, type ServiceClient } from './ServiceClient.js';
-
-/** The body of POST /messages (contract section 6). */
-export interface NewMessage {
-  sender_id: string;
-  receiver_id?: string;
-  room_id?: string;
-  content: string;
-  message_type: string;
-  client_msg_id?: string;
-  reply_to?: string;
-  metadata?: Record<string, unknown>;
-}
 
 /** What the chat-service answers to a receipt. */
 export interface ReceiptResult {

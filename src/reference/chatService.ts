@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Express, RequestHandler } from 'express';
 import { z } from 'zod';
+import type { ChatMessage } from '../socket/events.js';
 import {
   FaultInjector,
   PATH_ID_PATTERN,
@@ -22,19 +23,8 @@ export interface ChatServiceOptions {
   serviceToken?: string;
 }
 
-/** A message as the chat-service returns it (contract section 6). */
-export interface ChatMessage {
-  message_id: string;
-  sender_id: string;
-  receiver_id?: string;
-  room_id?: string;
-  content: string;
-  message_type: string;
-  client_msg_id?: string;
-  reply_to?: string;
-  metadata?: Record<string, unknown>;
-  created_at: string;
-}
+/** A message as the chat-service returns it: the contract's own type (section 4). */
+export type { ChatMessage };
 
 /** A stored message with its receipts: user id → ISO time of that user's first receipt. */
 export interface StoredMessage extends ChatMessage {

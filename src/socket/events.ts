@@ -4,24 +4,7 @@
  */
 import type { AckErrorBody, ErrorCode } from '../errors/GatewayError.js';
 
-/** A message as the chat-service stored it (it may carry more fields). */
-export interface ChatMessage {
-  message_id: string;
-  sender_id: string;
-  receiver_id?: string;
-  room_id?: string;
-  content: string;
-  message_type: string;
-  client_msg_id?: string;
-  reply_to?: string;
-  metadata?: Record<string, unknown>;
-  created_at: string;
-  [extra: string]: unknown;
-}
-
-/** Target of a direct or room event: exactly one of the two. */
-export type Target = { receiver_id: string; room_id?: undefined } | { room_id: string; receiver_id?: undefined };
-
+/** What a client sends with `send_message` (contract section 3). */
 export interface SendMessagePayload {
   receiver_id?: string;
   room_id?: string;
@@ -30,6 +13,19 @@ export interface SendMessagePayload {
   client_msg_id?: string;
   reply_to?: string;
   metadata?: Record<string, unknown>;
+}
+
+/** The body of the chat-service's POST /messages (contract section 6). */
+export interface NewMessage extends SendMessagePayload {
+  sender_id: string;
+  message_type: string;
+}
+
+/** A message as the chat-service stored it (contract section 4; it may carry more fields). */
+export interface ChatMessage extends NewMessage {
+  message_id: string;
+  created_at: string;
+  [extra: string]: unknown;
 }
 
 /** What every ack carries: `{ ok: true, ...data }` or `{ ok: false, error }`. */
