@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { BREAKER_STATE_VALUE, createMetrics, type Metrics } from './observability/metrics.js';
 import { createPresenceStore } from './presence/createPresenceStore.js';
 import { PresenceService } from './presence/PresenceService.js';
+import type { PresenceStore } from './presence/PresenceStore.js';
 import { MembershipCache } from './rooms/MembershipCache.js';
 import { onConnection } from './socket/connection.js';
 import { Dispatcher } from './socket/dispatcher.js';
@@ -62,18 +63,18 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
 
   // Express must be the server's listener before Socket.IO attaches, so Socket.IO can route
   // `/socket.io` to itself and hand everything else to Express.
+  const presenceStore = createPresenceStore({ kind: 'memory' });
   const httpServer = http.createServer();
-  let services: GatewayServices;
   httpServer.on('request', createHttpApp([
     probeRoutes({
       service: SERVICE_NAME,
       instanceId: config.instanceId,
       startedAt,
       metrics,
-      presenceStore: { countOnline: () => services.presenceStore.countOnline() },
+      presenceStore,
       connections: () => io.engine.clientsCount,
       notReadyReason: async () => (accepting ? null : 'draining'),
-      refreshGauges: async () => refreshGauges(metrics, services),
+      refreshGauges: () => refreshGauges(metrics, presenceStore, [chat, auth]),
     }),
   ]));
   const io: GatewayServer = new Server(httpServer, {
@@ -85,9 +86,8 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     cors: { origin: config.corsOrigins.length > 0 ? config.corsOrigins : true },
     allowRequest: (_req, callback) => callback(accepting ? null : 'draining', accepting),
   });
-  const presenceStore = createPresenceStore({ kind: 'memory' });
   const inFlight = new InFlight();
-  services = {
+  const services: GatewayServices = {
     config,
     io,
     presenceStore,
@@ -160,10 +160,12 @@ async function drain(services: GatewayServices, timeoutMs: number): Promise<void
   if (!finished || !recorded) logger.warn('shutdown timeout reached with work in flight', { in_flight: inFlight.size });
 }
 
-async function refreshGauges(metrics: Metrics, services: GatewayServices): Promise<void> {
-  metrics.onlineUsers.set(await services.presenceStore.countOnline().catch(() => 0));
-  metrics.breakerState.set({ service: 'chat' }, BREAKER_STATE_VALUE[services.chat.breakerState]);
-  if (services.auth) metrics.breakerState.set({ service: 'auth' }, BREAKER_STATE_VALUE[services.auth.breakerState]);
+/** Gauges that are read rather than counted, refreshed on each scrape. */
+async function refreshGauges(metrics: Metrics, presence: PresenceStore, clients: Array<AuthClient | ChatClient | undefined>): Promise<void> {
+  metrics.onlineUsers.set(await presence.countOnline().catch(() => 0));
+  for (const client of clients) {
+    if (client) metrics.breakerState.set({ service: client.serviceName }, BREAKER_STATE_VALUE[client.breakerState]);
+  }
 }
 
 /** The optional engines of contract section 6 and the events each receives. */

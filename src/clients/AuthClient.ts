@@ -31,6 +31,10 @@ export class AuthClient {
     return this.service.breakerState;
   }
 
+  get serviceName(): string {
+    return this.service.name;
+  }
+
   close(): void {
     this.service.close();
   }

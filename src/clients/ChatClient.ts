@@ -85,6 +85,10 @@ export class ChatClient {
     return this.service.breakerState;
   }
 
+  get serviceName(): string {
+    return this.service.name;
+  }
+
   close(): void {
     this.service.close();
   }

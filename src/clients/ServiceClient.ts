@@ -105,6 +105,11 @@ export class ServiceClient {
     });
   }
 
+  /** The label of this service in metrics and logs. */
+  get name(): string {
+    return this.opts.name;
+  }
+
   /** Current breaker state, for /metrics, /api/v1/stats and logs. */
   get breakerState(): BreakerStateName {
     return stateName(this.breaker.state);
