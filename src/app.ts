@@ -10,6 +10,7 @@ import { SinkPublisher, type Sink, type SinkEventType } from './clients/SinkPubl
 import type { GatewayConfig } from './config/config.js';
 import { createHttpApp } from './http/createHttpApp.js';
 import { probeRoutes } from './http/probes.js';
+import { pushApiRoutes } from './http/pushApi.js';
 import { InFlight } from './lifecycle/InFlight.js';
 import { EventRateLimiter } from './limits/EventRateLimiter.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -61,11 +62,21 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
   const verifier = config.authMode === 'remote' ? new RemoteTokenVerifier(auth!) : new LocalTokenVerifier(config.jwt);
   const sinks = new SinkPublisher(buildSinks(config, serviceOptions), metrics);
 
-  // Express must be the server's listener before Socket.IO attaches, so Socket.IO can route
-  // `/socket.io` to itself and hand everything else to Express.
   const presenceStore = createPresenceStore({ kind: 'memory' });
-  const httpServer = http.createServer();
-  httpServer.on('request', createHttpApp([
+  // Socket.IO takes over the listeners present when it attaches: this one hands every request
+  // that is not `/socket.io` to the Express app, built below once `io` exists.
+  let httpApp: (req: http.IncomingMessage, res: http.ServerResponse) => void = () => undefined;
+  const httpServer = http.createServer((req, res) => httpApp(req, res));
+  const io: GatewayServer = new Server(httpServer, {
+    path: '/socket.io',
+    serveClient: false,
+    // Frames between MAX_PAYLOAD_BYTES and twice that get PAYLOAD_TOO_LARGE; larger ones close the socket.
+    maxHttpBufferSize: config.maxPayloadBytes * 2,
+    perMessageDeflate: false,
+    cors: { origin: config.corsOrigins.length > 0 ? config.corsOrigins : true },
+    allowRequest: (_req, callback) => callback(accepting ? null : 'draining', accepting),
+  });
+  httpApp = createHttpApp([
     probeRoutes({
       service: SERVICE_NAME,
       instanceId: config.instanceId,
@@ -76,16 +87,21 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
       notReadyReason: async () => (accepting ? null : 'draining'),
       refreshGauges: () => refreshGauges(metrics, presenceStore, [chat, auth]),
     }),
-  ]));
-  const io: GatewayServer = new Server(httpServer, {
-    path: '/socket.io',
-    serveClient: false,
-    // Frames between MAX_PAYLOAD_BYTES and twice that get PAYLOAD_TOO_LARGE; larger ones close the socket.
-    maxHttpBufferSize: config.maxPayloadBytes * 2,
-    perMessageDeflate: false,
-    cors: { origin: config.corsOrigins.length > 0 ? config.corsOrigins : true },
-    allowRequest: (_req, callback) => callback(accepting ? null : 'draining', accepting),
-  });
+    pushApiRoutes({
+      config,
+      io,
+      presenceStore,
+      metrics,
+      logger,
+      stats: async () => ({
+        instance_id: config.instanceId,
+        connections: io.engine.clientsCount,
+        online_users: await presenceStore.countOnline(),
+        uptime_s: Math.round((Date.now() - startedAt) / 1000),
+        breakers: Object.fromEntries([chat, auth].filter((c) => c).map((c) => [c!.serviceName, c!.breakerState])),
+      }),
+    }),
+  ]);
   const inFlight = new InFlight();
   const services: GatewayServices = {
     config,
