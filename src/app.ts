@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import { LocalTokenVerifier } from './auth/LocalTokenVerifier.js';
 import { RemoteTokenVerifier } from './auth/RemoteTokenVerifier.js';
@@ -12,10 +13,13 @@ import { createHttpApp } from './http/createHttpApp.js';
 import { probeRoutes } from './http/probes.js';
 import { pushApiRoutes } from './http/pushApi.js';
 import { InFlight } from './lifecycle/InFlight.js';
-import { EventRateLimiter } from './limits/EventRateLimiter.js';
+import { EventRateLimiter, memoryLimiter, redisLimiter } from './limits/EventRateLimiter.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { BREAKER_STATE_VALUE, createMetrics, type Metrics } from './observability/metrics.js';
 import { createPresenceStore } from './presence/createPresenceStore.js';
+import { KEY_PREFIX, RedisConnections } from './redis/RedisConnections.js';
+import { isClusterPresenceStore } from './presence/ClusterPresenceStore.js';
+import { PresenceMaintenance } from './presence/PresenceMaintenance.js';
 import { PresenceService } from './presence/PresenceService.js';
 import type { PresenceStore } from './presence/PresenceStore.js';
 import { MembershipCache } from './rooms/MembershipCache.js';
@@ -62,7 +66,13 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
   const verifier = config.authMode === 'remote' ? new RemoteTokenVerifier(auth!) : new LocalTokenVerifier(config.jwt);
   const sinks = new SinkPublisher(buildSinks(config, serviceOptions), metrics);
 
-  const presenceStore = createPresenceStore({ kind: 'memory' });
+  // Cluster mode: Redis connections owned here, handed to the adapter, presence and limits.
+  let maintenance: PresenceMaintenance | undefined;
+  const redis = config.redisUrl ? new RedisConnections(config.redisUrl, logger, () => void maintenance?.repair()) : undefined;
+  const presenceStore = createPresenceStore(
+    redis ? { kind: 'redis', client: redis.commands, instanceId: config.instanceId } : { kind: 'memory' },
+  );
+  const limiterFactory = redis ? redisLimiter(redis.commands, KEY_PREFIX) : memoryLimiter;
   // Socket.IO takes over the listeners present when it attaches: this one hands every request
   // that is not `/socket.io` to the Express app, built below once `io` exists.
   let httpApp: (req: http.IncomingMessage, res: http.ServerResponse) => void = () => undefined;
@@ -76,6 +86,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     cors: { origin: config.corsOrigins.length > 0 ? config.corsOrigins : true },
     allowRequest: (_req, callback) => callback(accepting ? null : 'draining', accepting),
   });
+  if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { key: `${KEY_PREFIX}:socket.io` }));
   httpApp = createHttpApp([
     probeRoutes({
       service: SERVICE_NAME,
@@ -84,7 +95,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
       metrics,
       presenceStore,
       connections: () => io.engine.clientsCount,
-      notReadyReason: async () => (accepting ? null : 'draining'),
+      notReadyReason: async () => (!accepting ? 'draining' : redis && !redis.ready ? 'redis unavailable' : null),
       refreshGauges: () => refreshGauges(metrics, presenceStore, [chat, auth]),
     }),
     pushApiRoutes({
@@ -115,7 +126,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     typing: new TypingTracker({ timeoutMs: config.typingTimeoutMs, throttleMs: config.typingThrottleMs }, (userId, target) =>
       relayTyping(services, 'user_stop_typing', userId, target),
     ),
-    limiter: new EventRateLimiter(config.rateLimit, metrics),
+    limiter: new EventRateLimiter(config.rateLimit, metrics, limiterFactory),
     sinks,
     logger,
     metrics,
@@ -123,7 +134,16 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
   };
 
   const dispatcher = new Dispatcher(allHandlers(config), services);
-  io.use(handshakeMiddleware({ config, verifier, presenceStore, metrics, accepting: () => accepting }));
+  if (redis && isClusterPresenceStore(presenceStore)) {
+    maintenance = new PresenceMaintenance({
+      store: presenceStore,
+      presence: services.presence,
+      localSockets: () => [...io.of('/').sockets.values()].map((s) => ({ socketId: s.id, userId: s.data.userId })),
+      staleMs: config.presenceStaleMs,
+      logger,
+    });
+  }
+  io.use(handshakeMiddleware({ config, verifier, presenceStore, metrics, limiterFactory, accepting: () => accepting }));
   io.on('connection', (socket) => onConnection(services, dispatcher, socket));
   io.engine.on('connection_error', (e: { code: number; message: string }) => logger.debug('engine refused a connection', { error: e.message }));
 
@@ -137,23 +157,30 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     },
     listen: () =>
       new Promise((resolve, reject) => {
+        const serve = () =>
+          httpServer.listen(config.port, config.host, () => {
+            const port = (httpServer.address() as AddressInfo).port;
+            logger.info('gateway listening', { port, host: config.host, auth_mode: config.authMode, presence: redis ? 'redis' : 'memory' });
+            resolve(port);
+          });
         httpServer.once('error', reject);
-        httpServer.listen(config.port, config.host, () => {
-          const port = (httpServer.address() as AddressInfo).port;
-          logger.info('gateway listening', { port, host: config.host, auth_mode: config.authMode, presence: 'memory' });
-          resolve(port);
-        });
+        // In cluster mode, join the cluster's presence first; an unreachable Redis does not stop the
+        // start (/ready says 503 until it is back, then presence is repaired).
+        if (!redis || !maintenance) return void serve();
+        void redis.waitReady(5000).then(() => maintenance!.start()).then(serve, reject);
       }),
     stop: () =>
       (stopping ??= (async () => {
         accepting = false;
         await drain(services, config.shutdownTimeoutMs);
+        maintenance?.stop();
         services.typing.clear();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         chat.close();
         auth?.close();
         sinks.close();
         await presenceStore.close();
+        await redis?.close();
         logger.info('gateway stopped');
       })()),
   };

@@ -1,8 +1,13 @@
-import { Router } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
 import type { GatewayConfig } from '../config/config.js';
+import { errors, isGatewayError, type ErrorCode, type GatewayError } from '../errors/GatewayError.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PresenceStore } from '../presence/PresenceStore.js';
+import { rooms } from '../socket/events.js';
+import { id } from '../socket/schemas.js';
 import type { GatewayServer } from '../socket/types.js';
 
 export interface PushApiDeps {
@@ -15,7 +20,181 @@ export interface PushApiDeps {
   stats: () => Promise<Record<string, unknown>>;
 }
 
+/**
+ * Event names a push may not use: Socket.IO's reserved names and the contract events whose
+ * meaning only the gateway can vouch for (connection, presence, acks of its own sends, errors,
+ * shutdown). Message events such as `receive_message` and `message_deleted` stay pushable: the
+ * chat-service pushes what was created or deleted over its own REST API.
+ */
+export const RESERVED_PUSH_EVENTS = [
+  'connect',
+  'connect_error',
+  'disconnect',
+  'disconnecting',
+  'newListener',
+  'removeListener',
+  'connected',
+  'error',
+  'server_shutdown',
+  'online_users',
+  'user_connected',
+  'user_disconnected',
+  'message_sent',
+] as const;
+export type ReservedPushEvent = (typeof RESERVED_PUSH_EVENTS)[number];
+
+/** What a pushed event's name must look like (contract section 5). */
+export const PUSH_EVENT_PATTERN = /^[a-z][a-z0-9_:.-]{0,63}$/;
+
+/** How many users or rooms one request may name. */
+const MAX_IDS = 1000;
+/** Sent with the `error` event when a disconnect request gives no reason. */
+const DEFAULT_DISCONNECT_REASON = 'disconnected by the server';
+
+const reserved: ReadonlySet<string> = new Set(RESERVED_PUSH_EVENTS);
+const eventName = z
+  .string()
+  .regex(PUSH_EVENT_PATTERN, `must match ${PUSH_EVENT_PATTERN}`)
+  .refine((e) => !reserved.has(e), 'is a reserved event name');
+const idList = (what: string) => z.array(id).max(MAX_IDS, `at most ${MAX_IDS} ${what}`);
+
+const pushBody = z
+  .object({ user_ids: idList('user ids').optional(), room_ids: idList('room ids').optional(), event: eventName, data: z.unknown() })
+  .refine((b) => (b.user_ids?.length ?? 0) + (b.room_ids?.length ?? 0) > 0, {
+    message: 'give at least one user id or room id',
+    path: ['user_ids'],
+  });
+const broadcastBody = z.object({ event: eventName, data: z.unknown() });
+const disconnectBody = z.object({ reason: z.string().min(1).max(200).optional() });
+/** `?user_ids=a,b` (a repeated parameter is accepted too). */
+const presenceQuery = z.object({
+  user_ids: z
+    .union([z.string(), z.array(z.string())], { error: 'required: a comma-separated list of user ids' })
+    .transform((v) => [v].flat().flatMap((s) => s.split(',')))
+    .pipe(idList('user ids').min(1, 'required: a comma-separated list of user ids')),
+});
+
+/** The API's error codes: the contract's, plus UNAUTHORIZED for a missing key. */
+type ApiErrorCode = ErrorCode | 'UNAUTHORIZED';
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  VALIDATION_FAILED: 400,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  SERVICE_UNAVAILABLE: 503,
+  TIMEOUT: 504,
+};
+
 /** The backend API of contract section 5 (X-API-Key from PUSH_API_KEYS). */
-export function pushApiRoutes(_deps: PushApiDeps): Router {
-  return Router();
+export function pushApiRoutes(deps: PushApiDeps): Router {
+  const { config, io, presenceStore, logger } = deps;
+  const api = Router();
+  // Key first, so nothing of an unauthenticated request is parsed.
+  api.use(requireApiKey(config.pushApiKeys));
+  api.use(express.json({ limit: config.maxPayloadBytes }));
+
+  api.post('/push', async (req, res) => {
+    const body = parse(pushBody, req.body);
+    const userIds = unique(body.user_ids ?? []);
+    const roomIds = unique(body.room_ids ?? []);
+    // Asked first: when the store fails nothing was sent, so the caller may safely retry.
+    const online = userIds.length > 0 ? await presenceStore.onlineAmong(userIds) : [];
+    emitPushed(io.to([...userIds.map(rooms.user), ...roomIds.map(rooms.chat)]), body.event, body.data ?? null);
+    logger.info('push accepted', { event: body.event, user_targets: userIds.length, room_targets: roomIds.length, online_targets: online.length });
+    res.status(202).json({ accepted: true, online_users: online });
+  });
+
+  api.post('/broadcast', (req, res) => {
+    const body = parse(broadcastBody, req.body);
+    emitPushed(io, body.event, body.data ?? null);
+    logger.info('broadcast accepted', { event: body.event });
+    res.status(202).json({ accepted: true });
+  });
+
+  api.post('/users/:user_id/disconnect', async (req, res) => {
+    const userId = parse(id, req.params.user_id, 'user_id');
+    const { reason } = parse(disconnectBody, req.body ?? {});
+    const target = io.in(rooms.user(userId));
+    const sockets = await target.fetchSockets();
+    target.emit('error', { code: 'FORBIDDEN', message: reason ?? DEFAULT_DISCONNECT_REASON });
+    target.disconnectSockets(true);
+    logger.info('user disconnected by the backend', { user_id: userId, sockets: sockets.length });
+    res.json({ disconnected: sockets.length });
+  });
+
+  api.get('/presence', async (req, res) => {
+    const { user_ids } = parse(presenceQuery, req.query);
+    res.json({ online: await presenceStore.onlineAmong(unique(user_ids)) });
+  });
+
+  api.get('/stats', async (_req, res) => {
+    res.json(await deps.stats());
+  });
+
+  api.use(apiErrors(logger));
+  return Router().use('/api/v1', api);
+}
+
+/** 401 without `X-API-Key`, 403 unless it equals one of `keys`; every key is compared, in constant time. */
+function requireApiKey(keys: readonly string[]): RequestHandler {
+  const digests = keys.map(sha256);
+  return (req, res, next) => {
+    const given = req.get('x-api-key');
+    if (!given) return sendError(res, 401, 'UNAUTHORIZED', 'the X-API-Key header is required');
+    const digest = sha256(given);
+    let matched = false;
+    // No early exit: the time taken does not tell which key, or whether any, matched.
+    for (const d of digests) matched = timingSafeEqual(digest, d) || matched;
+    if (!matched) return sendError(res, 403, 'FORBIDDEN', 'the X-API-Key is not valid');
+    next();
+  };
+}
+
+/**
+ * Pushed events are outside the typed event map (contract section 4: "any pushed event"); this is
+ * the one place they are emitted, their names already checked against RESERVED_PUSH_EVENTS.
+ */
+function emitPushed(target: Pick<GatewayServer, 'emit'> | ReturnType<GatewayServer['to']>, event: string, data: unknown): void {
+  (target as unknown as { emit(event: string, data: unknown): unknown }).emit(event, data);
+}
+
+/** Validates `raw`, or throws VALIDATION_FAILED naming the offending fields. */
+function parse<S extends z.ZodType>(schema: S, raw: unknown, what = 'body'): z.output<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issues = result.error.issues.slice(0, 5).map((i) => `${[what, ...i.path].join('.')}: ${i.message}`);
+  throw errors.validation(issues.join('; '));
+}
+
+/** Contract errors as `{ error: { code, message } }`; body-parser failures keep 413, else become 400. */
+function apiErrors(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const e = toGatewayError(err);
+    const status = HTTP_STATUS[e.code] ?? 500;
+    if (status >= 500) logger.error('push api request failed', { method: req.method, path: req.path, error: err });
+    sendError(res, status, e.code, e.message);
+  };
+}
+
+function toGatewayError(err: unknown): GatewayError {
+  if (isGatewayError(err)) return err;
+  const { status, message } = (err ?? {}) as { status?: unknown; message?: unknown };
+  if (status === 413) return errors.payloadTooLarge('request body too large');
+  // body-parser: malformed JSON, unsupported charset or encoding, aborted upload.
+  if (typeof status === 'number' && status >= 400 && status < 500) return errors.validation(String(message ?? 'malformed request body'));
+  return errors.internal();
+}
+
+function sendError(res: Response, status: number, code: ApiErrorCode, message: string): void {
+  res.status(status).json({ error: { code, message } });
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function unique(ids: readonly string[]): string[] {
+  return [...new Set(ids)];
 }

@@ -1,4 +1,5 @@
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { RATE_LIMIT_FAMILIES, type RateLimit, type RateLimitFamily } from '../config/config.js';
 import { errors } from '../errors/GatewayError.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -8,6 +9,23 @@ export type LimiterFactory = (family: string, limit: RateLimit) => RateLimiterAb
 
 export const memoryLimiter: LimiterFactory = (family, limit) =>
   new RateLimiterMemory({ keyPrefix: family, points: limit.points, duration: limit.durationS });
+
+/**
+ * Limits shared by every instance through Redis, so opening sockets on several instances does
+ * not multiply a user's allowance. While Redis is unreachable each instance falls back to its
+ * own memory limiter instead of refusing or waiting.
+ */
+export const redisLimiter =
+  (client: Redis, keyPrefix: string): LimiterFactory =>
+  (family, limit) =>
+    new RateLimiterRedis({
+      storeClient: client,
+      keyPrefix: `${keyPrefix}:rl:${family}`,
+      points: limit.points,
+      duration: limit.durationS,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: memoryLimiter(family, limit) as RateLimiterMemory,
+    });
 
 /** Per-user allowances per event family (rate-limiter-flexible). */
 export class EventRateLimiter {

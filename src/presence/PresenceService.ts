@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { rooms } from '../socket/events.js';
 import type { GatewayServer } from '../socket/types.js';
+import type { PresenceTransitions } from './ClusterPresenceStore.js';
 import type { PresenceStore } from './PresenceStore.js';
 
 export interface PresenceServiceDeps {
@@ -29,17 +30,29 @@ export class PresenceService {
   /** Registers a socket; announces the user when it is their first anywhere. */
   async socketConnected(userId: string, socketId: string): Promise<void> {
     const { firstForUser } = await this.deps.store.addSocket(userId, socketId);
-    if (!firstForUser) return;
+    if (firstForUser) this.wentOnline(userId);
+  }
+
+  /** Removes a socket; announces the user gone when it was their last anywhere. */
+  async socketDisconnected(userId: string, socketId: string, chatRooms: string[]): Promise<void> {
+    const { lastForUser, lastSeen } = await this.deps.store.removeSocket(userId, socketId);
+    if (lastForUser) this.wentOffline(userId, lastSeen, chatRooms);
+  }
+
+  /** Announces transitions found by a repair or a crash cleanup (rooms unknown: subscribers only). */
+  announce(transitions: PresenceTransitions): void {
+    transitions.online.forEach((userId) => this.wentOnline(userId));
+    transitions.offline.forEach(({ userId, lastSeen }) => this.wentOffline(userId, lastSeen, []));
+  }
+
+  private wentOnline(userId: string): void {
     const at = new Date().toISOString();
     this.audience(userId, []).emit('user_connected', { user_id: userId, at });
     this.reportStatus(userId, 'online');
     this.deps.sinks.publish('user_online', { user_id: userId });
   }
 
-  /** Removes a socket; announces the user gone when it was their last anywhere. */
-  async socketDisconnected(userId: string, socketId: string, chatRooms: string[]): Promise<void> {
-    const { lastForUser, lastSeen } = await this.deps.store.removeSocket(userId, socketId);
-    if (!lastForUser) return;
+  private wentOffline(userId: string, lastSeen: string, chatRooms: string[]): void {
     this.audience(userId, chatRooms).emit('user_disconnected', { user_id: userId, last_seen: lastSeen });
     this.reportStatus(userId, 'offline', lastSeen);
     this.deps.sinks.publish('user_offline', { user_id: userId, last_seen: lastSeen });

@@ -21,6 +21,19 @@ import {
 export interface ChatServiceOptions {
   /** When set, every call but `GET /health` needs `Authorization: Bearer {serviceToken}`. */
   serviceToken?: string;
+  /**
+   * The gateway's backend API: when set, a message created over `POST /v1/messages` is pushed to
+   * `POST {url}/api/v1/push` with `X-API-Key: {apiKey}` (contract section 5).
+   * @default none (nothing is pushed)
+   */
+  push?: PushTarget;
+}
+
+/** Where and with which key the chat-service pushes to the gateway. */
+export interface PushTarget {
+  /** The gateway's base URL, e.g. `http://127.0.0.1:3002`. */
+  url: string;
+  apiKey: string;
 }
 
 /** A message as the chat-service returns it: the contract's own type (section 4). */
@@ -75,6 +88,8 @@ export interface ChatService {
 const HISTORY_LIMIT = 50;
 /** How many items one batch call may carry. */
 const BATCH_MAX = 500;
+/** How long a push to the gateway may take before the message is answered as not pushed. */
+const PUSH_TIMEOUT_MS = 2000;
 
 const id = z.string().regex(PATH_ID_PATTERN, 'invalid id');
 /** A message to store; `idempotency_key` comes from the header on `POST /messages`, from the item in a batch. */
@@ -195,6 +210,7 @@ export function createChatService(opts: ChatServiceOptions = {}): ChatService {
     { name: 'chat-service', serviceToken: opts.serviceToken, requests, faults, idParams },
     (app) => {
       mountMessageRoutes(app, store);
+      mountPublicRoutes(app, store, opts.push);
       mountRoomRoutes(app, store);
     },
   );
@@ -208,14 +224,19 @@ export function startChatService(opts: ChatServiceOptions & ListenOptions = {}):
   return startService(createChatService(opts), opts);
 }
 
+/** Validates and stores one message: the path that every endpoint creating messages shares. */
+function sendOne(store: ChatStore, raw: unknown): Outcome<{ message: ChatMessage }> {
+  return parseThen(messageItem, raw, (m) => store.storeMessage(m));
+}
+
+/** The gateway's endpoints (contract section 6). What the gateway stores here, it relays itself: never pushed. */
 function mountMessageRoutes(app: Express, store: ChatStore): void {
-  const sendOne = (raw: unknown) => parseThen(messageItem, raw, (m) => store.storeMessage(m));
   const receiptOne = (raw: unknown) => parseThen(receiptItem, raw, (r) => store.storeReceipt(r));
 
   app.post('/messages', (req, res) => {
-    sendOutcome(res, sendOne({ ...asRecord(req.body), idempotency_key: req.get('idempotency-key') }));
+    sendOutcome(res, sendOne(store, { ...asRecord(req.body), idempotency_key: req.get('idempotency-key') }));
   });
-  app.post('/messages/batch', batchRoute('messages', sendOne));
+  app.post('/messages/batch', batchRoute('messages', (raw) => sendOne(store, raw)));
   app.post('/messages/:message_id/receipts', (req, res) => {
     sendOutcome(res, receiptOne({ ...asRecord(req.body), message_id: req.params.message_id }));
   });
@@ -226,6 +247,41 @@ function mountMessageRoutes(app: Express, store: ChatStore): void {
   app.get('/messages', (req, res) => {
     sendOutcome(res, parseThen(historyQuery, req.query, (q) => ok({ messages: store.history(q) })));
   });
+}
+
+/**
+ * The service's own REST API for other backends: `POST /v1/messages` takes the body (and
+ * `Idempotency-Key`) of `POST /messages`, stores the message, then pushes a new one through the
+ * gateway when `push` is set. A failed push never fails the store: 201 `{ message, pushed }`
+ * (200 with `pushed: false` for a repeated key, whose message was pushed the first time).
+ */
+function mountPublicRoutes(app: Express, store: ChatStore, push: PushTarget | undefined): void {
+  app.post('/v1/messages', async (req, res) => {
+    const stored = sendOne(store, { ...asRecord(req.body), idempotency_key: req.get('idempotency-key') });
+    if (!stored.ok) return sendOutcome(res, stored);
+    const pushed = push !== undefined && stored.status === 201 ? await pushMessage(push, stored.body.message) : false;
+    sendOutcome(res, ok({ ...stored.body, pushed }, stored.status));
+  });
+}
+
+/** Pushes `receive_message { message }` to the conversation (room members, or both users); true when the gateway accepted it. */
+async function pushMessage(push: PushTarget, message: ChatMessage): Promise<boolean> {
+  const targets =
+    message.room_id !== undefined
+      ? { room_ids: [message.room_id], user_ids: [message.sender_id] }
+      : { user_ids: [...new Set([message.receiver_id!, message.sender_id])] };
+  try {
+    const res = await fetch(`${push.url.replace(/\/+$/, '')}/api/v1/push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': push.apiKey },
+      body: JSON.stringify({ ...targets, event: 'receive_message', data: { message } }),
+      signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
+    });
+    await res.arrayBuffer().catch(() => undefined);
+    return res.ok;
+  } catch {
+    return false;
+  }
 }
 
 function mountRoomRoutes(app: Express, store: ChatStore): void {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { TokenVerifier } from '../auth/TokenVerifier.js';
+import type { LimiterFactory } from '../limits/EventRateLimiter.js';
 import type { GatewayConfig } from '../config/config.js';
 import { HandshakeError } from '../errors/HandshakeError.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -14,6 +15,8 @@ export interface HandshakeDeps {
   verifier: TokenVerifier;
   presenceStore: PresenceStore;
   metrics: Metrics;
+  /** Builds the per-IP connection limiter (memory, or Redis in cluster mode). */
+  limiterFactory: LimiterFactory;
   /** False while the instance drains. */
   accepting: () => boolean;
 }
@@ -24,7 +27,7 @@ export interface HandshakeDeps {
  */
 export function handshakeMiddleware(deps: HandshakeDeps) {
   const { config, verifier, presenceStore, metrics } = deps;
-  const perIp = new RateLimiterMemory({ keyPrefix: 'conn_ip', points: config.maxConnectionsPerIpPerMin, duration: 60 });
+  const perIp = deps.limiterFactory('conn_ip', { points: config.maxConnectionsPerIpPerMin, durationS: 60 });
   const origins = new Set(config.corsOrigins);
 
   return async (socket: GatewaySocket, next: Next) => {
