@@ -59,12 +59,12 @@ const eventName = z
 const idList = (what: string) => z.array(id).max(MAX_IDS, `at most ${MAX_IDS} ${what}`);
 
 const pushBody = z
-  .object({ user_ids: idList('user ids').optional(), room_ids: idList('room ids').optional(), event: eventName, data: z.unknown() })
+  .object({ user_ids: idList('user ids').optional(), room_ids: idList('room ids').optional(), event: eventName, data: z.unknown().optional() })
   .refine((b) => (b.user_ids?.length ?? 0) + (b.room_ids?.length ?? 0) > 0, {
     message: 'give at least one user id or room id',
     path: ['user_ids'],
   });
-const broadcastBody = z.object({ event: eventName, data: z.unknown() });
+const broadcastBody = z.object({ event: eventName, data: z.unknown().optional() });
 const disconnectBody = z.object({ reason: z.string().min(1).max(200).optional() });
 /** `?user_ids=a,b` (a repeated parameter is accepted too). */
 const presenceQuery = z.object({
@@ -124,7 +124,7 @@ export function pushApiRoutes(deps: PushApiDeps): Router {
   });
 
   api.get('/presence', async (req, res) => {
-    const { user_ids } = parse(presenceQuery, req.query);
+    const { user_ids } = parse(presenceQuery, req.query, 'query');
     res.json({ online: await presenceStore.onlineAmong(unique(user_ids)) });
   });
 
@@ -183,7 +183,7 @@ function toGatewayError(err: unknown): GatewayError {
   const { status, message } = (err ?? {}) as { status?: unknown; message?: unknown };
   if (status === 413) return errors.payloadTooLarge('request body too large');
   // body-parser: malformed JSON, unsupported charset or encoding, aborted upload.
-  if (typeof status === 'number' && status >= 400 && status < 500) return errors.validation(String(message ?? 'malformed request body'));
+  if (typeof status === 'number' && status >= 400 && status < 500) return errors.validation(`malformed request body: ${String(message)}`);
   return errors.internal();
 }
 

@@ -21,10 +21,12 @@ export function onConnection(services: GatewayServices, dispatcher: Dispatcher, 
   armExpiry(socket, timers, logger);
   armIdle(socket, timers, config.idleTimeoutMs);
 
-  const joined = presence.socketConnected(userId, socket.id).then(
-    () => greet(services, socket),
-    (e: Error) => logger.error('presence add failed', { user_id: userId, error: e }),
-  );
+  // A presence store that is down must not cost the client its session: greet anyway; the
+  // cluster repair records the socket once the store is back.
+  const joined = presence
+    .socketConnected(userId, socket.id)
+    .catch((e: Error) => logger.warn('presence add failed', { user_id: userId, error: e.message }))
+    .then(() => greet(services, socket));
   let chatRooms: string[] = [];
   socket.on('disconnecting', () => {
     chatRooms = [...socket.rooms].filter(rooms.isChat);
@@ -45,7 +47,8 @@ export function onConnection(services: GatewayServices, dispatcher: Dispatcher, 
 async function greet(services: GatewayServices, socket: GatewaySocket): Promise<void> {
   socket.emit('connected', { socket_id: socket.id, user_id: socket.data.userId, server_time: new Date().toISOString() });
   if (services.config.presenceBroadcast === 'global') {
-    socket.emit('online_users', { users: await services.presenceStore.listOnline(1000) });
+    const users = await services.presenceStore.listOnline(1000).catch(() => null);
+    if (users) socket.emit('online_users', { users });
   }
 }
 

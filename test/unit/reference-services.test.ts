@@ -1,7 +1,8 @@
 import { expect } from 'chai';
+import express from 'express';
 import { startAuthService, type AuthService } from '../../src/reference/authService.js';
 import { startChatService, type ChatService } from '../../src/reference/chatService.js';
-import type { RunningServer } from '../../src/reference/serviceKit.js';
+import { startHttp, type RunningServer } from '../../src/reference/serviceKit.js';
 
 interface Reply {
   status: number;
@@ -103,6 +104,98 @@ describe('reference services', () => {
       const outsider = await post('/messages', { ...msg, sender_id: 'mallory' });
       expect(outsider.status).to.equal(403);
       expect(outsider.body.error.code).to.equal('FORBIDDEN');
+    });
+  });
+
+  describe('chat-service: POST /v1/messages pushes to the gateway', () => {
+    /** A stand-in for the gateway's push endpoint: records each push and answers `status`. */
+    interface FakeGateway extends RunningServer {
+      pushes: Array<{ apiKey: unknown; body: any }>;
+      status: number;
+    }
+    let gateway: FakeGateway;
+    let pushing: ChatService & RunningServer;
+    before(async () => {
+      const app = express();
+      app.use(express.json());
+      app.post('/api/v1/push', (req, res) => {
+        gateway.pushes.push({ apiKey: req.get('x-api-key'), body: req.body });
+        res.status(gateway.status).json({ accepted: true, online_users: [] });
+      });
+      gateway = Object.assign(await startHttp(app), { pushes: [], status: 202 });
+      pushing = await startChatService({ push: { url: `${gateway.url}/`, apiKey: 'push-key' } });
+    });
+    beforeEach(() => {
+      gateway.pushes = [];
+      gateway.status = 202;
+    });
+    after(async () => {
+      await Promise.all([gateway.close(), pushing.close()]);
+    });
+    const postV1 = (body: unknown, headers?: Record<string, string>) => call(pushing.url, 'POST', '/v1/messages', body, headers);
+
+    it('stores a direct message, then pushes receive_message to both users with the API key', async () => {
+      const res = await postV1(direct());
+      expect(res.status).to.equal(201);
+      expect(res.body.pushed).to.equal(true);
+      expect(res.body.message).to.include({ sender_id: 'alice', receiver_id: 'bob', content: 'hi bob' });
+      expect(pushing.messages.has(res.body.message.message_id)).to.equal(true);
+      expect(gateway.pushes).to.deep.equal([
+        { apiKey: 'push-key', body: { user_ids: ['bob', 'alice'], event: 'receive_message', data: { message: res.body.message } } },
+      ]);
+    });
+
+    it('pushes a room message to the room and to the sender', async () => {
+      pushing.addRoom('push-room', ['alice', 'bob']);
+      const res = await postV1({ sender_id: 'alice', room_id: 'push-room', content: 'hello room', message_type: 'text' });
+      expect(res.status).to.equal(201);
+      expect(gateway.pushes.map((p) => p.body)).to.deep.equal([
+        { room_ids: ['push-room'], user_ids: ['alice'], event: 'receive_message', data: { message: res.body.message } },
+      ]);
+    });
+
+    it('still stores the message when the gateway refuses or cannot be reached, answering pushed: false', async () => {
+      gateway.status = 403;
+      const refused = await postV1(direct({ content: 'refused push' }));
+      expect(refused.status).to.equal(201);
+      expect(refused.body.pushed).to.equal(false);
+      expect(pushing.messages.has(refused.body.message.message_id)).to.equal(true);
+      const closed = await startHttp(express());
+      await closed.close();
+      const unreachable = await startChatService({ push: { url: closed.url, apiKey: 'push-key' } });
+      try {
+        const res = await call(unreachable.url, 'POST', '/v1/messages', direct());
+        expect(res.status).to.equal(201);
+        expect(res.body.pushed).to.equal(false);
+        expect(unreachable.messages.has(res.body.message.message_id)).to.equal(true);
+      } finally {
+        await unreachable.close();
+      }
+    });
+
+    it('answers a repeated Idempotency-Key with the first message (200) without pushing it again', async () => {
+      const headers = { 'Idempotency-Key': 'alice:v1-1' };
+      const first = await postV1(direct({ client_msg_id: 'v1-1' }), headers);
+      const again = await postV1(direct({ client_msg_id: 'v1-1' }), headers);
+      expect(first.status).to.equal(201);
+      expect(again.status).to.equal(200);
+      expect(again.body).to.deep.equal({ message: first.body.message, pushed: false });
+      expect(gateway.pushes).to.have.length(1);
+    });
+
+    it('never pushes what POST /messages stores, nor a message it refuses', async () => {
+      expect((await call(pushing.url, 'POST', '/messages', direct())).status).to.equal(201);
+      const invalid = await postV1(direct({ content: '  ' }));
+      expect(invalid.status).to.equal(400);
+      const outsider = await postV1({ sender_id: 'mallory', room_id: 'push-room', content: 'x', message_type: 'text' });
+      expect(outsider.status).to.equal(403);
+      expect(gateway.pushes).to.deep.equal([]);
+    });
+
+    it('answers pushed: false when no push target is configured', async () => {
+      const res = await post('/v1/messages', direct());
+      expect(res.status).to.equal(201);
+      expect(res.body.pushed).to.equal(false);
     });
   });
 
