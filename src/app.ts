@@ -83,7 +83,8 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     // Frames between MAX_PAYLOAD_BYTES and twice that get PAYLOAD_TOO_LARGE; larger ones close the socket.
     maxHttpBufferSize: config.maxPayloadBytes * 2,
     perMessageDeflate: false,
-    cors: { origin: config.corsOrigins.length > 0 ? config.corsOrigins : true },
+    // Credentials (sticky-session cookies) only towards an explicit allowlist.
+    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: true } : { origin: true },
     allowRequest: (_req, callback) => callback(accepting ? null : 'draining', accepting),
   });
   if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { key: `${KEY_PREFIX}:socket.io` }));
@@ -173,7 +174,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
       (stopping ??= (async () => {
         accepting = false;
         await drain(services, config.shutdownTimeoutMs);
-        maintenance?.stop();
+        await maintenance?.stop();
         services.typing.clear();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         chat.close();

@@ -30,19 +30,24 @@ export class PresenceMaintenance {
     this.timer.unref();
   }
 
-  stop(): void {
+  /**
+   * Leaves the cluster: stops the heartbeat and removes whatever this instance still holds
+   * (sockets whose removal failed or ran out of drain time), announcing those users offline.
+   */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.resync(() => []);
   }
 
   /** Rewrites this instance's presence from its live sockets and announces what changed. */
   repair(): Promise<void> {
-    this.repairing ??= this.resync().finally(() => (this.repairing = undefined));
+    this.repairing ??= this.resync(this.deps.localSockets).finally(() => (this.repairing = undefined));
     return this.repairing;
   }
 
-  private async resync(): Promise<void> {
+  private async resync(liveSockets: PresenceMaintenanceDeps['localSockets']): Promise<void> {
     try {
-      const changes = await this.deps.store.resync(this.deps.localSockets());
+      const changes = await this.deps.store.resync(liveSockets());
       this.deps.presence.announce(changes);
       this.deps.logger.info('presence repaired', { online: changes.online.length, offline: changes.offline.length });
     } catch (e) {

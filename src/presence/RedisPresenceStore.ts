@@ -109,8 +109,12 @@ export class RedisPresenceStore implements ClusterPresenceStore {
     });
   }
 
-  /** Leaves the cluster cleanly: this instance's heartbeat and (by then empty) socket list go. */
+  /**
+   * Forgets this instance: heartbeat and socket list. Sockets still listed are released first
+   * (users whose last socket it was go offline), so no count outlives the instance.
+   */
   async close(): Promise<void> {
+    await this.resync([]).catch(() => undefined);
     await guard(() => this.redis.multi().hdel(KEYS.heartbeats, this.instanceId).del(this.instanceKey).exec()).catch(() => undefined);
   }
 }

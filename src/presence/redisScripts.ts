@@ -36,7 +36,8 @@ return { n == 1 and 1 or 0, n }
 
 /** KEYS users, instance, lastSeen · ARGV socketId, userId, nowIso → 1 when it was the user's last socket */
 export const REMOVE_SOCKET = `${DECREMENT}
-if redis.call('HDEL', KEYS[2], ARGV[1]) == 0 then return 0 end
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[2], ARGV[1])
 return decrement(KEYS[1], KEYS[3], ARGV[2], ARGV[3]) and 1 or 0
 `;
 

@@ -1,0 +1,85 @@
+import { expect } from 'chai';
+import type { Socket as ClientSocket } from 'socket.io-client';
+import { connectError, request } from '../support/events.js';
+import { requireRedis, startRedis, type RedisServer } from '../support/redis.js';
+import { expectFailure, uniqueId } from '../support/scenarios.js';
+import { startStack, type Stack } from '../support/stack.js';
+
+/**
+ * Two in-process gateways on one Redis, sharing A's reference services. Started before the
+ * enclosing `describe`'s tests (each describe gets a Redis of its own), stopped after them.
+ */
+function useCluster(env: Record<string, string>): () => { a: Stack; b: Stack } {
+  let redis: RedisServer | undefined;
+  let a: Stack | undefined;
+  let b: Stack | undefined;
+  before(async function () {
+    requireRedis(this);
+    redis = await startRedis();
+    a = await startStack({ ...env, REDIS_URL: redis.url, INSTANCE_ID: 'gw-a' });
+    b = await startStack({ ...env, REDIS_URL: redis.url, INSTANCE_ID: 'gw-b', CHAT_SERVICE_URL: a.chat.url, AUTH_SERVICE_URL: a.auth.url });
+  });
+  after(async () => {
+    await b?.stop();
+    await a?.stop();
+    await redis?.stop();
+  });
+  return () => {
+    if (!a || !b) throw new Error('the cluster is not running (use it inside a test)');
+    return { a, b };
+  };
+}
+
+/** Asserts the contract's RATE_LIMITED failure, with a positive retry_after_ms. */
+function expectRateLimited(ack: any): void {
+  expectFailure(ack, 'RATE_LIMITED');
+  expect(ack.error.retry_after_ms, 'retry_after_ms').to.be.a('number').above(0);
+}
+
+describe('cluster: rate limits shared through Redis', () => {
+  const cluster = useCluster({ RATE_LIMIT_MESSAGES: '3/60' });
+
+  /** A fresh user with one socket on each instance, and someone to write to. */
+  async function userOnBoth() {
+    const { a, b } = cluster();
+    const userId = uniqueId('alice');
+    const onA = await a.connect(userId);
+    const onB = await b.connect(userId);
+    return { userId, onA, onB, to: uniqueId('bob') };
+  }
+
+  const send = (socket: ClientSocket, to: string, content: string) => request(socket, 'send_message', { receiver_id: to, content });
+  const stored = (senderId: string) =>
+    cluster().a.chat.requests.filter(
+      (r) => r.method === 'POST' && r.path === '/messages' && (r.body as { sender_id?: string }).sender_id === senderId,
+    );
+
+  it('refuses the 4th message on the instance that sent fewer than 3 itself', async () => {
+    const { userId, onA, onB, to } = await userOnBoth();
+    const acks = [await send(onA, to, 'm1'), await send(onB, to, 'm2'), await send(onA, to, 'm3')];
+    expect(acks.map((ack) => ack.ok)).to.deep.equal([true, true, true]);
+    expectRateLimited(await send(onA, to, 'm4'));
+    expect(stored(userId).map((r) => (r.body as { content: string }).content)).to.deep.equal(['m1', 'm2', 'm3']);
+  });
+
+  it('refuses the 4th message on the other instance once 3 were sent on one', async () => {
+    const { userId, onA, onB, to } = await userOnBoth();
+    for (const content of ['m1', 'm2', 'm3']) expect((await send(onA, to, content)).ok, content).to.equal(true);
+    expectRateLimited(await send(onB, to, 'm4'));
+    expect(stored(userId)).to.have.length(3);
+  });
+});
+
+describe('cluster: MAX_CONNECTIONS_PER_IP_PER_MIN shared through Redis', () => {
+  const cluster = useCluster({ MAX_CONNECTIONS_PER_IP_PER_MIN: '3' });
+
+  it('refuses the 4th handshake from one address across both instances with RATE_LIMITED', async () => {
+    const { a, b } = cluster();
+    await a.connect(uniqueId('uma'));
+    await b.connect(uniqueId('vic'));
+    await a.connect(uniqueId('wes'));
+    const err = await connectError(b.client({ token: b.token(uniqueId('xan')) }));
+    expect(err.data?.code).to.equal('RATE_LIMITED');
+    expect(err.data?.retry_after_ms).to.be.a('number').above(0);
+  });
+});
