@@ -68,7 +68,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
 
   // Cluster mode: Redis connections owned here, handed to the adapter, presence and limits.
   let maintenance: PresenceMaintenance | undefined;
-  const redis = config.redisUrl ? new RedisConnections(config.redisUrl, logger, () => void maintenance?.repair()) : undefined;
+  const redis = config.redisUrl ? new RedisConnections(config.redisUrl, logger, () => void maintenance?.repairAfterOutage()) : undefined;
   const presenceStore = createPresenceStore(
     redis ? { kind: 'redis', client: redis.commands, instanceId: config.instanceId } : { kind: 'memory' },
   );

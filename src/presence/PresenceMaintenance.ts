@@ -39,16 +39,28 @@ export class PresenceMaintenance {
     await this.resync(() => []);
   }
 
-  /** Rewrites this instance's presence from its live sockets and announces what changed. */
-  repair(): Promise<void> {
-    this.repairing ??= this.resync(this.deps.localSockets).finally(() => (this.repairing = undefined));
+  /**
+   * Rewrites this instance's presence from its live sockets and announces what changed.
+   * `graceMs` lets the other instances' subscriber connections come back first after an
+   * outage, since Redis pub/sub keeps nothing for an absent subscriber.
+   */
+  repair(graceMs = 0): Promise<void> {
+    this.repairing ??= sleep(graceMs)
+      .then(() => this.resync(this.deps.localSockets))
+      .finally(() => (this.repairing = undefined));
     return this.repairing;
+  }
+
+  /** After an outage, once the other instances can hear us again. */
+  repairAfterOutage(): Promise<void> {
+    return this.repair(Math.min(1000, Math.floor(this.deps.staleMs / 5)));
   }
 
   private async resync(liveSockets: PresenceMaintenanceDeps['localSockets']): Promise<void> {
     try {
-      const changes = await this.deps.store.resync(liveSockets());
-      this.deps.presence.announce(changes);
+      const live = liveSockets();
+      const changes = await this.deps.store.resync(live);
+      this.deps.presence.repaired(live, changes);
       this.deps.logger.info('presence repaired', { online: changes.online.length, offline: changes.offline.length });
     } catch (e) {
       this.deps.logger.warn('presence repair failed', { error: (e as Error).message });
@@ -60,9 +72,11 @@ export class PresenceMaintenance {
       if (await this.deps.store.heartbeat()) await this.repair();
       const gone = await this.deps.store.reapStale(Math.floor((this.deps.staleMs * 3) / 5));
       if (gone.length > 0) this.deps.logger.warn('removed presence of a stale instance', { users_offline: gone.length });
-      this.deps.presence.announce({ online: [], offline: gone });
+      this.deps.presence.announceOffline(gone);
     } catch (e) {
       this.deps.logger.debug('presence maintenance skipped', { error: (e as Error).message });
     }
   }
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -25,24 +25,40 @@ export interface PresenceServiceDeps {
  * to the auth-service (best-effort) and to the sinks.
  */
 export class PresenceService {
+  /** This instance's sockets that the store has acknowledged, by user. */
+  private readonly recorded = new SocketsByUser();
+
   constructor(private readonly deps: PresenceServiceDeps) {}
 
   /** Registers a socket; announces the user when it is their first anywhere. */
   async socketConnected(userId: string, socketId: string): Promise<void> {
     const { firstForUser } = await this.deps.store.addSocket(userId, socketId);
+    this.recorded.add(userId, socketId);
     if (firstForUser) this.wentOnline(userId);
   }
 
   /** Removes a socket; announces the user gone when it was their last anywhere. */
   async socketDisconnected(userId: string, socketId: string, chatRooms: string[]): Promise<void> {
+    this.recorded.delete(userId, socketId);
     const { lastForUser, lastSeen } = await this.deps.store.removeSocket(userId, socketId);
     if (lastForUser) this.wentOffline(userId, lastSeen, chatRooms);
   }
 
-  /** Announces transitions found by a repair or a crash cleanup (rooms unknown: subscribers only). */
-  announce(transitions: PresenceTransitions): void {
-    transitions.online.forEach((userId) => this.wentOnline(userId));
-    transitions.offline.forEach(({ userId, lastSeen }) => this.wentOffline(userId, lastSeen, []));
+  /** Announces users that a crash cleanup found gone (their rooms are unknown: subscribers only). */
+  announceOffline(offline: PresenceTransitions['offline']): void {
+    offline.forEach(({ userId, lastSeen }) => this.wentOffline(userId, lastSeen, []));
+  }
+
+  /**
+   * After the store was rewritten from this instance's live sockets: a user the store had lost
+   * but whose socket we had recorded never went offline for anyone, so only users first
+   * recorded now are announced online.
+   */
+  repaired(live: Array<{ socketId: string; userId: string }>, changes: PresenceTransitions): void {
+    const online = changes.online.filter((userId) => !this.recorded.hasUser(userId));
+    for (const { userId, socketId } of live) this.recorded.add(userId, socketId);
+    online.forEach((userId) => this.wentOnline(userId));
+    this.announceOffline(changes.offline);
   }
 
   private wentOnline(userId: string): void {
@@ -71,5 +87,25 @@ export class PresenceService {
       this.deps.metrics.sinkDropped.inc({ sink: 'auth_status' });
       this.deps.logger.warn('status update failed', { user_id: userId, status, error: e.message });
     });
+  }
+}
+
+/** Socket ids grouped by user. */
+class SocketsByUser {
+  private readonly byUser = new Map<string, Set<string>>();
+
+  add(userId: string, socketId: string): void {
+    let sockets = this.byUser.get(userId);
+    if (!sockets) this.byUser.set(userId, (sockets = new Set()));
+    sockets.add(socketId);
+  }
+
+  delete(userId: string, socketId: string): void {
+    const sockets = this.byUser.get(userId);
+    if (sockets?.delete(socketId) && sockets.size === 0) this.byUser.delete(userId);
+  }
+
+  hasUser(userId: string): boolean {
+    return this.byUser.has(userId);
   }
 }

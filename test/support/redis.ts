@@ -56,6 +56,8 @@ export async function startRedis(): Promise<RedisServer> {
     });
   };
   await launch();
+  // Never leave a redis-server behind, even when the test process ends without its after-hooks.
+  process.once('exit', () => child?.kill('SIGKILL'));
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
