@@ -14,6 +14,8 @@ import { probeRoutes } from './http/probes.js';
 import { pushApiRoutes } from './http/pushApi.js';
 import { InFlight } from './lifecycle/InFlight.js';
 import { EventRateLimiter, memoryLimiter, redisLimiter } from './limits/EventRateLimiter.js';
+import { FloodGuard } from './limits/FloodGuard.js';
+import { SlowConsumerGuard } from './limits/SlowConsumerGuard.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { BREAKER_STATE_VALUE, createMetrics, type Metrics } from './observability/metrics.js';
 import { createPresenceStore } from './presence/createPresenceStore.js';
@@ -83,6 +85,8 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     // Frames between MAX_PAYLOAD_BYTES and twice that get PAYLOAD_TOO_LARGE; larger ones close the socket.
     maxHttpBufferSize: config.maxPayloadBytes * 2,
     perMessageDeflate: false,
+    pingInterval: config.pingIntervalMs,
+    pingTimeout: config.pingTimeoutMs,
     // Credentials (sticky-session cookies) only towards an explicit allowlist.
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: true } : { origin: true },
     allowRequest: (_req, callback) => callback(accepting ? null : 'draining', accepting),
@@ -128,6 +132,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
       relayTyping(services, 'user_stop_typing', userId, target),
     ),
     limiter: new EventRateLimiter(config.rateLimit, metrics, limiterFactory),
+    floodGuard: new FloodGuard(config.floodDisconnectAfter, metrics),
     sinks,
     logger,
     metrics,
@@ -146,6 +151,8 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
   }
   io.use(handshakeMiddleware({ config, verifier, presenceStore, metrics, limiterFactory, accepting: () => accepting }));
   io.on('connection', (socket) => onConnection(services, dispatcher, socket));
+  const slowConsumers = new SlowConsumerGuard(io, config.maxBufferedBytes, metrics, logger);
+  slowConsumers.start();
   io.engine.on('connection_error', (e: { code: number; message: string }) => logger.debug('engine refused a connection', { error: e.message }));
 
   let stopping: Promise<void> | undefined;
@@ -175,6 +182,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         accepting = false;
         await drain(services, config.shutdownTimeoutMs);
         await maintenance?.stop();
+        slowConsumers.stop();
         services.typing.clear();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         chat.close();

@@ -51,6 +51,16 @@ export interface GatewayConfig {
     /** @default true */ enabled: boolean;
     families: Record<RateLimitFamily, RateLimit>;
   };
+  /**
+   * Refused or invalid events within 10 s after which a socket is disconnected (flooding);
+   * 0 = never. @default 50
+   */
+  floodDisconnectAfter: number;
+  /** Engine.IO heartbeat: a socket that does not answer a ping within the timeout is closed. */
+  /** @default 25000 */ pingIntervalMs: number;
+  /** @default 20000 */ pingTimeoutMs: number;
+  /** Bytes queued for one socket that does not read, beyond which it is disconnected. @default 4194304 */
+  maxBufferedBytes: number;
   /** @default 10 */ maxSocketsPerUser: number;
   /** @default 120 */ maxConnectionsPerIpPerMin: number;
   /** Take the client address from X-Forwarded-For (behind a load balancer). @default false */
@@ -173,6 +183,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
         RATE_LIMIT_FAMILIES.map((f) => [f, read(env, `RATE_LIMIT_${f.toUpperCase()}`, rateLimit, DEFAULT_RATE_LIMITS[f])]),
       ) as Record<RateLimitFamily, RateLimit>,
     },
+    floodDisconnectAfter: read(env, 'FLOOD_DISCONNECT_AFTER', int(0), '50'),
+    pingIntervalMs: read(env, 'PING_INTERVAL_MS', int(100), '25000'),
+    pingTimeoutMs: read(env, 'PING_TIMEOUT_MS', int(100), '20000'),
+    maxBufferedBytes: read(env, 'MAX_BUFFERED_BYTES', int(65536), '4194304'),
     maxSocketsPerUser: read(env, 'MAX_SOCKETS_PER_USER', int(1), '10'),
     maxConnectionsPerIpPerMin: read(env, 'MAX_CONNECTIONS_PER_IP_PER_MIN', int(1), '120'),
     trustProxy: read(env, 'TRUST_PROXY', bool, 'false'),

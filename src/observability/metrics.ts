@@ -16,6 +16,7 @@ export interface Metrics {
   connectionsRejected: Counter<'reason'>;
   sinkDropped: Counter<'sink'>;
   processErrors: Counter<'kind'>;
+  disconnects: Counter<'reason'>;
 }
 
 /** Builds a fresh registry (never the global one) so tests can run many gateways in one process. */
@@ -69,6 +70,12 @@ export function createMetrics(): Metrics {
       name: 'gateway_sink_events_dropped_total',
       help: 'Fire-and-forget events that could not be delivered, by sink',
       labelNames: ['sink'],
+      registers,
+    }),
+    disconnects: new Counter({
+      name: 'gateway_forced_disconnects_total',
+      help: 'Sockets the gateway closed, by reason (flood, slow_consumer, idle, auth_expired)',
+      labelNames: ['reason'],
       registers,
     }),
     processErrors: new Counter({

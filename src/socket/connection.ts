@@ -1,4 +1,3 @@
-import type { Logger } from '../observability/logger.js';
 import type { Dispatcher } from './dispatcher.js';
 import { rooms } from './events.js';
 import type { GatewayServices, GatewaySocket } from './types.js';
@@ -11,15 +10,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * greeting, token expiry, idle timeout and frame-size bookkeeping.
  */
 export function onConnection(services: GatewayServices, dispatcher: Dispatcher, socket: GatewaySocket): void {
-  const { config, presence, typing, metrics, logger, inFlight } = services;
+  const { presence, typing, metrics, logger, inFlight } = services;
   const userId = socket.data.userId;
   metrics.connections.inc();
   void socket.join(rooms.user(userId));
   dispatcher.attach(socket);
   watchFrames(socket);
   const timers: SocketTimers = {};
-  armExpiry(socket, timers, logger);
-  armIdle(socket, timers, config.idleTimeoutMs);
+  armExpiry(socket, timers, services);
+  armIdle(socket, timers, services);
 
   // A presence store that is down must not cost the client its session: greet anyway; the
   // cluster repair records the socket once the store is back.
@@ -69,22 +68,28 @@ interface SocketTimers {
 }
 
 /** Disconnects with `error {AUTH_EXPIRED}` when the token expires, unless refreshed meanwhile. */
-function armExpiry(socket: GatewaySocket, timers: SocketTimers, logger: Logger): void {
+function armExpiry(socket: GatewaySocket, timers: SocketTimers, services: GatewayServices): void {
   const expiresAt = socket.data.tokenExpiresAt;
   if (expiresAt === null) return;
   const left = expiresAt - Date.now();
   if (left > 0) {
-    timers.expiry = setTimeout(() => armExpiry(socket, timers, logger), Math.min(left, MAX_TIMER_MS));
+    timers.expiry = setTimeout(() => armExpiry(socket, timers, services), Math.min(left, MAX_TIMER_MS));
     return;
   }
-  logger.info('token expired, disconnecting', { user_id: socket.data.userId });
+  services.logger.info('token expired, disconnecting', { user_id: socket.data.userId });
+  services.metrics.disconnects.inc({ reason: 'auth_expired' });
   socket.emit('error', { code: 'AUTH_EXPIRED', message: 'token expired' });
   socket.disconnect(true);
 }
 
 /** Closes sockets that sent no event for IDLE_TIMEOUT_MS (pings do not count). */
-function armIdle(socket: GatewaySocket, timers: SocketTimers, idleTimeoutMs: number): void {
+function armIdle(socket: GatewaySocket, timers: SocketTimers, services: GatewayServices): void {
+  const timeoutMs = services.config.idleTimeoutMs;
   const idle = Date.now() - socket.data.lastActivityAt;
-  if (idle >= idleTimeoutMs) return void socket.disconnect(true);
-  timers.idle = setTimeout(() => armIdle(socket, timers, idleTimeoutMs), idleTimeoutMs - idle);
+  if (idle < timeoutMs) {
+    timers.idle = setTimeout(() => armIdle(socket, timers, services), timeoutMs - idle);
+    return;
+  }
+  services.metrics.disconnects.inc({ reason: 'idle' });
+  socket.disconnect(true);
 }

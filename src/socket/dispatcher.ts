@@ -4,6 +4,9 @@ import type { EventHandler, GatewayServices, GatewaySocket } from './types.js';
 
 type Ack = (response: object) => void;
 
+/** Failures caused by the client's own traffic; too many of them is flooding. */
+const REFUSALS: ReadonlySet<string> = new Set(['RATE_LIMITED', 'VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE']);
+
 /**
  * Routes a socket's events to their handlers: frame size, rate limit, identity and schema
  * checks first, then the handler, then exactly one reply (ack, or `error` without one).
@@ -59,6 +62,7 @@ export class Dispatcher {
   /** The one place a failure reaches a client: in the ack, or as `error` when there is none. */
   private reply(socket: GatewaySocket, event: string, args: unknown[], e: unknown): void {
     const body = toErrorBody(e);
+    if (REFUSALS.has(body.code)) this.services.floodGuard.strike(socket);
     const ack = ackOf(args);
     if (ack) return ack({ ok: false, error: body });
     const payload = args[0] as { client_msg_id?: unknown } | undefined;

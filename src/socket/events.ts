@@ -99,6 +99,9 @@ export interface SocketData {
   /** Size of the last frame received, checked against MAX_PAYLOAD_BYTES. */
   lastFrameBytes: number;
   lastActivityAt: number;
+  /** Refused events counted by the flood guard, since `strikesSince`. */
+  strikes: number;
+  strikesSince: number;
 }
 
 /** Socket.IO room names the gateway uses; one place so no string is typed twice. */

@@ -50,6 +50,8 @@ export function handshakeMiddleware(deps: HandshakeDeps) {
       socket.data.tokenExpiresAt = identity.expiresAt;
       socket.data.lastFrameBytes = 0;
       socket.data.lastActivityAt = Date.now();
+      socket.data.strikes = 0;
+      socket.data.strikesSince = Date.now();
       next();
     } catch (e) {
       const refusal = e instanceof HandshakeError ? e : new HandshakeError('SERVICE_UNAVAILABLE');

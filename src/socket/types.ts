@@ -5,6 +5,7 @@ import type { ChatClient } from '../clients/ChatClient.js';
 import type { SinkPublisher } from '../clients/SinkPublisher.js';
 import type { GatewayConfig, RateLimitFamily } from '../config/config.js';
 import type { EventRateLimiter } from '../limits/EventRateLimiter.js';
+import type { FloodGuard } from '../limits/FloodGuard.js';
 import type { InFlight } from '../lifecycle/InFlight.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -30,6 +31,7 @@ export interface GatewayServices {
   membership: MembershipCache;
   typing: TypingTracker;
   limiter: EventRateLimiter;
+  floodGuard: FloodGuard;
   sinks: SinkPublisher;
   logger: Logger;
   metrics: Metrics;

@@ -8,7 +8,8 @@ type TypingEvent = 'user_typing' | 'user_stop_typing';
 /** Tells the receiver's devices or the room, never the typist's own sockets. */
 export function relayTyping(services: EventContext['services'], event: TypingEvent, userId: string, t: TypingTarget): void {
   const to = 'room_id' in t ? rooms.chat(t.room_id) : rooms.user(t.receiver_id);
-  services.io.to(to).except(rooms.user(userId)).emit(event, { user_id: userId, ...t });
+  // Volatile: a typing indicator that cannot be written now is worthless later, so it is never queued.
+  services.io.to(to).except(rooms.user(userId)).volatile.emit(event, { user_id: userId, ...t });
 }
 
 async function requireRoomMember(ctx: EventContext, t: TypingTarget): Promise<void> {
