@@ -51,6 +51,11 @@ export class RemoteTokenVerifier implements TokenVerifier {
 
 /** The token's own `exp` in milliseconds, read without trusting it for anything but an early no. */
 function expOf(token: string): number | null {
-  const payload = jwt.decode(token);
-  return payload && typeof payload === 'object' && typeof payload.exp === 'number' ? payload.exp * 1000 : null;
+  try {
+    const payload = jwt.decode(token);
+    return payload && typeof payload === 'object' && typeof payload.exp === 'number' ? payload.exp * 1000 : null;
+  } catch {
+    // jws throws on an unparsable payload when the header says typ JWT: the service decides.
+    return null;
+  }
 }

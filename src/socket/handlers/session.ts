@@ -22,7 +22,7 @@ export const sessionHandlers = [
 
 /** A refused token as an event error: expired stays AUTH_EXPIRED, a bad one is FORBIDDEN. */
 function refusal(e: unknown) {
-  if (!(e instanceof HandshakeError)) return e;
+  if (!(e instanceof HandshakeError)) return errors.forbidden('invalid token');
   if (e.code === 'AUTH_EXPIRED') return errors.authExpired();
   if (e.code === 'SERVICE_UNAVAILABLE') return errors.unavailable('auth service unavailable');
   return errors.forbidden('invalid token');
