@@ -133,6 +133,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     ),
     limiter: new EventRateLimiter(config.rateLimit, metrics, limiterFactory),
     floodGuard: new FloodGuard(config.floodDisconnectAfter, metrics),
+    draining: () => !accepting,
     sinks,
     logger,
     metrics,

@@ -40,6 +40,8 @@ export class Dispatcher {
     const requestId = randomUUID();
     let outcome = 'ok';
     try {
+      // While draining, new work would only race the deadline: the client retries elsewhere.
+      if (this.services.draining()) throw errors.unavailable('server is shutting down');
       if (socket.data.lastFrameBytes > config.maxPayloadBytes) throw errors.payloadTooLarge();
       await limiter.consume(handler.family, userId);
       const payload = checkIdentity(args[0], userId);

@@ -37,6 +37,8 @@ export interface GatewayServices {
   metrics: Metrics;
   /** Handlers and presence updates a graceful shutdown waits for. */
   inFlight: InFlight;
+  /** True once the instance drains: new events are refused as retryable. */
+  draining: () => boolean;
 }
 
 /** One client event being handled. */
