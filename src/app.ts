@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
+import { Encoder } from 'socket.io-parser';
 import { LocalTokenVerifier } from './auth/LocalTokenVerifier.js';
 import { RemoteTokenVerifier } from './auth/RemoteTokenVerifier.js';
 import { AuthClient } from './clients/AuthClient.js';
@@ -30,6 +31,7 @@ import { Dispatcher } from './socket/dispatcher.js';
 import { allHandlers } from './socket/handlers/index.js';
 import { relayTyping } from './socket/handlers/typing.js';
 import { handshakeMiddleware } from './socket/handshake.js';
+import { SizedDecoder } from './socket/SizedDecoder.js';
 import type { GatewayServer, GatewayServices } from './socket/types.js';
 import { TypingTracker } from './typing/TypingTracker.js';
 
@@ -85,6 +87,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     // Frames between MAX_PAYLOAD_BYTES and twice that get PAYLOAD_TOO_LARGE; larger ones close the socket.
     maxHttpBufferSize: config.maxPayloadBytes * 2,
     perMessageDeflate: false,
+    parser: { Encoder, Decoder: SizedDecoder },
     pingInterval: config.pingIntervalMs,
     pingTimeout: config.pingTimeoutMs,
     // Credentials (sticky-session cookies) only towards an explicit allowlist.

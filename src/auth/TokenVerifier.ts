@@ -10,7 +10,14 @@ export interface TokenVerifier {
   verify(token: string, requestId: string): Promise<VerifiedIdentity>;
 }
 
-/** Ids are non-empty strings of at most 128 characters (contract conventions). */
+/**
+ * A user id from a token: a non-empty string of at most 128 characters (contract conventions)
+ * that can travel in the `X-User-Id` header unchanged: visible Latin-1 only, no control
+ * characters, no surrounding blanks. (HTTP clients strip what a header cannot hold, which
+ * would make two users one.)
+ */
 export function isValidId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= 128;
+  return typeof value === 'string' && value.length > 0 && value.length <= 128 && HEADER_SAFE.test(value);
 }
+
+const HEADER_SAFE = /^[\x21-\x7e\xa1-\xff](?:[\x20-\x7e\xa0-\xff]*[\x21-\x7e\xa1-\xff])?$/;

@@ -2,6 +2,15 @@ import type { ChatMessage, NewMessage } from '../socket/events.js';
 import { errors } from '../errors/GatewayError.js';
 import { pathOf, type ServiceClient } from './ServiceClient.js';
 
+/**
+ * `{sender_id}:{client_msg_id}` (and the like) with each part percent-encoded: a header cannot
+ * hold every character, HTTP clients strip the rest (so two ids could share one key), and an
+ * id containing ":" could otherwise collide with another split. Plain ids stay as they are.
+ */
+export function idempotencyKey(...parts: string[]): string {
+  return parts.map(encodeURIComponent).join(':');
+}
+
 /** What the chat-service answers to a receipt. */
 export interface ReceiptResult {
   message_id: string;
@@ -31,7 +40,7 @@ export class ChatClient {
       body: msg,
       requestId,
       userId: msg.sender_id,
-      idempotencyKey: msg.client_msg_id ? `${msg.sender_id}:${msg.client_msg_id}` : undefined,
+      idempotencyKey: msg.client_msg_id ? idempotencyKey(msg.sender_id, msg.client_msg_id) : undefined,
     });
     // The contract allows `{ message }` or the message at top level.
     const stored = body?.message ?? (body as ChatMessage);
@@ -48,7 +57,7 @@ export class ChatClient {
       body: { user_id: userId, status },
       requestId,
       userId,
-      idempotencyKey: `${userId}:${messageId}:${status}`,
+      idempotencyKey: idempotencyKey(userId, messageId, status),
     });
   }
 

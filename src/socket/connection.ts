@@ -7,7 +7,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * One accepted socket from `connection` to `disconnect`: rooms, presence, the `connected`
- * greeting, token expiry, idle timeout and frame-size bookkeeping.
+ * greeting, token expiry and idle timeout.
  */
 export function onConnection(services: GatewayServices, dispatcher: Dispatcher, socket: GatewaySocket): void {
   const { presence, typing, metrics, logger, inFlight } = services;
@@ -15,7 +15,7 @@ export function onConnection(services: GatewayServices, dispatcher: Dispatcher, 
   metrics.connections.inc();
   void socket.join(rooms.user(userId));
   dispatcher.attach(socket);
-  watchFrames(socket);
+  watchActivity(socket);
   const timers: SocketTimers = {};
   armExpiry(socket, timers, services);
   armIdle(socket, timers, services);
@@ -39,7 +39,10 @@ export function onConnection(services: GatewayServices, dispatcher: Dispatcher, 
     const leaving = joined.then(() => presence.socketDisconnected(userId, socket.id, chatRooms));
     inFlight.track(leaving.catch((e: Error) => logger.error('presence remove failed', { user_id: userId, error: e })));
   });
-  socket.on('error', (e) => logger.warn('socket error', { user_id: userId, error: e }));
+  // Errors from Socket.IO itself; a client emitting an event named "error" is not one.
+  socket.on('error', (e: unknown) => {
+    if (e instanceof Error) logger.warn('socket error', { user_id: userId, error: e.message });
+  });
 }
 
 /** Sent once presence knows the socket, so the user is online when told it is connected. */
@@ -51,13 +54,10 @@ async function greet(services: GatewayServices, socket: GatewaySocket): Promise<
   }
 }
 
-/** Notes each incoming frame's size and time; the dispatcher refuses oversize ones. */
-function watchFrames(socket: GatewaySocket): void {
-  socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
-    if (packet.type !== 'message') return;
-    const data = packet.data;
-    socket.data.lastFrameBytes = typeof data === 'string' ? data.length : Buffer.isBuffer(data) ? data.length : 0;
-    socket.data.lastActivityAt = Date.now();
+/** Notes when the client last sent an event (pings do not count) for the idle timeout. */
+function watchActivity(socket: GatewaySocket): void {
+  socket.conn.on('packet', (packet: { type: string }) => {
+    if (packet.type === 'message') socket.data.lastActivityAt = Date.now();
   });
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errors, isGatewayError, toErrorBody } from '../errors/GatewayError.js';
+import { frameBytesOf } from './SizedDecoder.js';
 import type { EventHandler, GatewayServices, GatewaySocket } from './types.js';
 
 type Ack = (response: object) => void;
@@ -28,13 +29,18 @@ export class Dispatcher {
     for (const handler of this.byEvent.values()) {
       raw.on(handler.event, (...args) => this.services.inFlight.track(this.run(handler, socket, args)));
     }
+    socket.use((packet, next) => {
+      if (frameBytesOf(packet) <= this.services.config.maxPayloadBytes) return next();
+      const [event, ...args] = packet;
+      this.reply(socket, String(event).slice(0, 64), args, errors.payloadTooLarge());
+    });
     socket.onAny((event: string, ...args: unknown[]) => {
       if (!this.byEvent.has(event)) this.reply(socket, String(event).slice(0, 64), args, errors.validation('unknown event'));
     });
   }
 
   private async run(handler: EventHandler, socket: GatewaySocket, args: unknown[]): Promise<void> {
-    const { metrics, logger, limiter, config } = this.services;
+    const { metrics, logger, limiter } = this.services;
     const started = performance.now();
     const userId = socket.data.userId;
     const requestId = randomUUID();
@@ -42,7 +48,6 @@ export class Dispatcher {
     try {
       // While draining, new work would only race the deadline: the client retries elsewhere.
       if (this.services.draining()) throw errors.unavailable('server is shutting down');
-      if (socket.data.lastFrameBytes > config.maxPayloadBytes) throw errors.payloadTooLarge();
       await limiter.consume(handler.family, userId);
       const payload = checkIdentity(args[0], userId);
       const parsed = handler.schema.safeParse(payload);

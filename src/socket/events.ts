@@ -96,8 +96,6 @@ export interface SocketData {
   userId: string;
   /** Milliseconds since epoch when the token expires, or null when it never does. */
   tokenExpiresAt: number | null;
-  /** Size of the last frame received, checked against MAX_PAYLOAD_BYTES. */
-  lastFrameBytes: number;
   lastActivityAt: number;
   /** Refused events counted by the flood guard, since `strikesSince`. */
   strikes: number;

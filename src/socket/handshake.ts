@@ -48,7 +48,6 @@ export function handshakeMiddleware(deps: HandshakeDeps) {
       }
       socket.data.userId = identity.userId;
       socket.data.tokenExpiresAt = identity.expiresAt;
-      socket.data.lastFrameBytes = 0;
       socket.data.lastActivityAt = Date.now();
       socket.data.strikes = 0;
       socket.data.strikesSince = Date.now();

@@ -6,7 +6,11 @@ export const id = z
   .string()
   .min(1, 'must not be empty')
   .max(128, 'must be at most 128 characters')
-  .refine((v) => !isDotSegment(v), 'must not be "." or ".."');
+  .refine((v) => !isDotSegment(v), 'must not be "." or ".."')
+  .refine((v) => !LONE_SURROGATE.test(v), 'must be well-formed Unicode');
+
+/** Half of a UTF-16 pair on its own: not a character, and not encodable in a URL. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A list of user ids, at most 1000 (contract section 3). */
 export const userIdList = z.array(id).max(1000, 'at most 1000 user ids');
