@@ -12,6 +12,7 @@ import { SinkPublisher, type Sink, type SinkEventType } from './clients/SinkPubl
 import type { GatewayConfig } from './config/config.js';
 import { createHttpApp } from './http/createHttpApp.js';
 import { probeRoutes } from './http/probes.js';
+import { dashboardRoutes } from './http/dashboard.js';
 import { pushApiRoutes } from './http/pushApi.js';
 import { InFlight } from './lifecycle/InFlight.js';
 import { EventRateLimiter, memoryLimiter, redisLimiter } from './limits/EventRateLimiter.js';
@@ -106,6 +107,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
       notReadyReason: async () => (!accepting ? 'draining' : redis && !redis.ready ? 'redis unavailable' : null),
       refreshGauges: () => refreshGauges(metrics, presenceStore, [chat, auth]),
     }),
+    dashboardRoutes({ config, io, presenceStore, metrics, refreshGauges: () => refreshGauges(metrics, presenceStore, [chat, auth]) }),
     pushApiRoutes({
       config,
       io,
