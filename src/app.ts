@@ -64,7 +64,11 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
   let accepting = true;
 
   const serviceOptions = { breaker: config.breaker, serviceToken: config.serviceToken, metrics, logger };
-  const chat = new ChatClient(new ServiceClient({ name: 'chat', baseUrl: config.chatService.url!, ...config.chatService, ...serviceOptions }));
+  const { batchEndpoints, batchWindowMs, batchMax } = config.chatService;
+  const chat = new ChatClient(
+    new ServiceClient({ name: 'chat', baseUrl: config.chatService.url!, ...config.chatService, ...serviceOptions }),
+    batchEndpoints ? { windowMs: batchWindowMs, max: batchMax } : undefined,
+  );
   const auth = config.authService.url
     ? new AuthClient(new ServiceClient({ name: 'auth', baseUrl: config.authService.url, ...config.authService, ...serviceOptions }))
     : undefined;

@@ -1,5 +1,7 @@
 import type { ChatMessage, NewMessage } from '../socket/events.js';
 import { errors } from '../errors/GatewayError.js';
+import { Batcher } from './Batcher.js';
+import { batchSender, type Queued } from './chatBatches.js';
 import { pathOf, type ServiceClient } from './ServiceClient.js';
 
 /**
@@ -9,6 +11,11 @@ import { pathOf, type ServiceClient } from './ServiceClient.js';
  */
 export function idempotencyKey(...parts: string[]): string {
   return parts.map(encodeURIComponent).join(':');
+}
+
+/** `send_message`'s key, when the client gave a `client_msg_id`. */
+function messageKey(msg: NewMessage): string | undefined {
+  return msg.client_msg_id ? idempotencyKey(msg.sender_id, msg.client_msg_id) : undefined;
 }
 
 /** What the chat-service answers to a receipt. */
@@ -27,12 +34,40 @@ export interface DeletedMessage {
   room_id?: string;
 }
 
+/** Optional batching of writes (CHAT_BATCH_ENDPOINTS). */
+export interface ChatBatching {
+  windowMs: number;
+  max: number;
+}
+
+type ReceiptItem = { messageId: string; userId: string; status: 'delivered' | 'read' };
+
 /** The chat-service calls of contract section 6. */
 export class ChatClient {
-  constructor(private readonly service: ServiceClient) {}
+  private readonly messages?: Batcher<Queued<NewMessage>, ChatMessage>;
+  private readonly receipts?: Batcher<Queued<ReceiptItem>, ReceiptResult>;
+
+  constructor(
+    private readonly service: ServiceClient,
+    batching?: ChatBatching,
+  ) {
+    if (!batching) return;
+    this.messages = new Batcher({ ...batching, send: this.messageBatches() });
+    this.receipts = new Batcher({ ...batching, send: this.receiptBatches() });
+  }
 
   /** Stores a message; the idempotency key makes retries (ours and the client's) safe. */
-  async createMessage(msg: NewMessage, requestId: string): Promise<ChatMessage> {
+  createMessage(msg: NewMessage, requestId: string): Promise<ChatMessage> {
+    return this.messages ? this.messages.add({ item: msg, requestId }) : this.storeOne(msg, requestId);
+  }
+
+  /** Records a delivered/read receipt; keyed so a retry cannot double-count. */
+  addReceipt(messageId: string, userId: string, status: 'delivered' | 'read', requestId: string): Promise<ReceiptResult> {
+    const item = { messageId, userId, status };
+    return this.receipts ? this.receipts.add({ item, requestId }) : this.receiptOne(item, requestId);
+  }
+
+  private async storeOne(msg: NewMessage, requestId: string): Promise<ChatMessage> {
     const body = await this.service.request<{ message?: ChatMessage } & Partial<ChatMessage>>({
       method: 'POST',
       path: '/messages',
@@ -40,7 +75,7 @@ export class ChatClient {
       body: msg,
       requestId,
       userId: msg.sender_id,
-      idempotencyKey: msg.client_msg_id ? idempotencyKey(msg.sender_id, msg.client_msg_id) : undefined,
+      idempotencyKey: messageKey(msg),
     });
     // The contract allows `{ message }` or the message at top level.
     const stored = body?.message ?? (body as ChatMessage);
@@ -48,8 +83,7 @@ export class ChatClient {
     return { ...msg, ...stored };
   }
 
-  /** Records a delivered/read receipt; keyed so a retry cannot double-count. */
-  addReceipt(messageId: string, userId: string, status: 'delivered' | 'read', requestId: string): Promise<ReceiptResult> {
+  private receiptOne({ messageId, userId, status }: ReceiptItem, requestId: string): Promise<ReceiptResult> {
     return this.service.request({
       method: 'POST',
       path: pathOf('messages', messageId, 'receipts'),
@@ -58,6 +92,35 @@ export class ChatClient {
       requestId,
       userId,
       idempotencyKey: idempotencyKey(userId, messageId, status),
+    });
+  }
+
+  private messageBatches() {
+    return batchSender<NewMessage, ChatMessage>({
+      service: this.service,
+      path: '/messages/batch',
+      field: 'messages',
+      operation: 'create_message_batch',
+      keyOf: messageKey,
+      toBody: (msg, key) => (key ? { ...msg, idempotency_key: key } : msg),
+      parse: (msg, entry) => {
+        const stored = (entry as { message?: ChatMessage } | undefined)?.message;
+        return stored?.message_id ? { ...msg, ...stored } : undefined;
+      },
+      single: (msg, requestId) => this.storeOne(msg, requestId),
+    });
+  }
+
+  private receiptBatches() {
+    return batchSender<ReceiptItem, ReceiptResult>({
+      service: this.service,
+      path: '/receipts/batch',
+      field: 'receipts',
+      operation: 'receipt_batch',
+      keyOf: (r) => idempotencyKey(r.userId, r.messageId, r.status),
+      toBody: (r) => ({ message_id: r.messageId, user_id: r.userId, status: r.status }),
+      parse: (_r, entry) => ((entry as ReceiptResult | undefined)?.sender_id ? (entry as ReceiptResult) : undefined),
+      single: (r, requestId) => this.receiptOne(r, requestId),
     });
   }
 

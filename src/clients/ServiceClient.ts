@@ -225,9 +225,13 @@ function toGatewayError(e: unknown, service: string): GatewayError {
   if (e.code === BREAKER_OPEN) return errors.unavailable(`${service} service unavailable (circuit open)`);
   if (e.code === ATTEMPT_TIMEOUT) return errors.timeout(`${service} service timed out`);
   const status = e.response?.status;
+  if (status === undefined) return errors.unavailable(`${service} service unreachable`);
+  return errorForStatus(status, service, retryAfter(e));
+}
+
+/** The contract code for a service's HTTP status (also used for the items of a batch answer). */
+export function errorForStatus(status: number, service: string, retryAfterMs = 0): GatewayError {
   switch (status) {
-    case undefined:
-      return errors.unavailable(`${service} service unreachable`);
     case 400:
     case 409:
     case 422:
@@ -243,7 +247,7 @@ function toGatewayError(e: unknown, service: string): GatewayError {
     case 413:
       return errors.payloadTooLarge();
     case 429:
-      return errors.rateLimited(retryAfter(e) || 1000);
+      return errors.rateLimited(retryAfterMs || 1000);
   }
   return errors.unavailable(`${service} service unavailable`);
 }

@@ -1,0 +1,44 @@
+/**
+ * Coalesces single calls into batch calls: items wait at most `windowMs` (or until `max` are
+ * queued), then one `send` carries them all; each caller gets its own item's result. One
+ * request per message caps throughput at the HTTP client's rate; batching is the way through.
+ */
+export class Batcher<Item, Result> {
+  private queue: Array<{ item: Item; resolve: (r: Result) => void; reject: (e: unknown) => void }> = [];
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly opts: {
+      windowMs: number;
+      max: number;
+      /** Sends one batch; answers each item in order with its result or its error. */
+      send: (items: Item[]) => Promise<Array<Result | Error>>;
+    },
+  ) {}
+
+  add(item: Item): Promise<Result> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (this.queue.length >= this.opts.max) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.opts.windowMs);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    this.opts.send(batch.map((b) => b.item)).then(
+      (results) =>
+        batch.forEach((b, i) => {
+          const r = results[i];
+          if (r instanceof Error) b.reject(r);
+          else if (r === undefined) b.reject(new Error('batch answer is missing an item'));
+          else b.resolve(r);
+        }),
+      (e: unknown) => batch.forEach((b) => b.reject(e)),
+    );
+  }
+}

@@ -1,0 +1,68 @@
+import { expect } from 'chai';
+import { startStack, type Stack } from '../support/stack.js';
+import { request } from '../support/events.js';
+
+/** CHAT_BATCH_ENDPOINTS: writes coalesced into POST /messages/batch and POST /receipts/batch. */
+describe('batching of chat-service writes (CHAT_BATCH_ENDPOINTS=true)', () => {
+  let stack: Stack;
+  beforeEach(async () => {
+    stack = await startStack({ CHAT_BATCH_ENDPOINTS: 'true', CHAT_BATCH_WINDOW_MS: '20', CHAT_BATCH_MAX: '100', RATE_LIMIT_ENABLED: 'false' });
+  });
+  afterEach(() => stack.stop());
+
+  const calls = (path: string) => stack.chat.requests.filter((r) => r.method === 'POST' && r.path === path);
+
+  it('stores concurrent messages with one batch call and acks each sender with its own message', async () => {
+    const senders = await Promise.all(['a1', 'a2', 'a3', 'a4'].map((u) => stack.connect(u)));
+    const acks = await Promise.all(
+      senders.map((s, i) => request(s, 'send_message', { receiver_id: 'bob', content: `hello ${i}`, client_msg_id: `c${i}` })),
+    );
+
+    acks.forEach((ack, i) => expect(ack).to.deep.include({ ok: true }) && expect(ack.message).to.include({ sender_id: `a${i + 1}`, content: `hello ${i}` }));
+    expect(new Set(acks.map((a) => a.message.message_id)).size).to.equal(4);
+    expect(calls('/messages')).to.have.length(0);
+    expect(calls('/messages/batch')).to.have.length(1);
+    const items = (calls('/messages/batch')[0].body as { messages: Array<{ idempotency_key: string }> }).messages;
+    expect(items.map((m) => m.idempotency_key)).to.deep.equal(['a1:c0', 'a2:c1', 'a3:c2', 'a4:c3']);
+  });
+
+  it('answers each item of a batch with its own outcome', async () => {
+    stack.chat.addRoom('club', ['member']);
+    const member = await stack.connect('member');
+    const outsider = await stack.connect('outsider');
+    // The outsider's room message is refused by the gateway's membership check; a direct
+    // message with the same key as an earlier one is answered with the first message.
+    const first = await request(member, 'send_message', { receiver_id: 'x', content: 'one', client_msg_id: 'k' });
+    const [again, other, refused] = await Promise.all([
+      request(member, 'send_message', { receiver_id: 'x', content: 'one', client_msg_id: 'k' }),
+      request(outsider, 'send_message', { receiver_id: 'x', content: 'two', client_msg_id: 'k2' }),
+      request(outsider, 'send_message', { room_id: 'club', content: 'three' }),
+    ]);
+    expect(again.message.message_id).to.equal(first.message.message_id);
+    expect(other.ok).to.equal(true);
+    expect(refused).to.deep.include({ ok: false });
+    expect(refused.error.code).to.equal('FORBIDDEN');
+    expect([...stack.chat.messages.values()].filter((m) => m.client_msg_id === 'k')).to.have.length(1);
+  });
+
+  it('batches receipts too, and tells each sender', async () => {
+    const alice = await stack.connect('alice');
+    const bob = await stack.connect('bob');
+    const sent = await Promise.all([0, 1, 2].map((i) => request(alice, 'send_message', { receiver_id: 'bob', content: `m${i}`, client_msg_id: `r${i}` })));
+    const acks = await Promise.all(sent.map((s) => request(bob, 'message_delivered', { message_id: s.message.message_id })));
+    acks.forEach((a, i) => expect(a).to.deep.equal({ ok: true, message_id: sent[i].message.message_id, status: 'delivered' }));
+    expect(calls('/receipts/batch')).to.have.length(1);
+    expect(stack.chat.receipts).to.have.length(3);
+  });
+
+  it('falls back to single calls when the service has no batch endpoint', async () => {
+    stack.chat.faults.add({ status: 404, match: { path: /\/batch$/ } });
+    const alice = await stack.connect('alice');
+    const acks = await Promise.all([0, 1].map((i) => request(alice, 'send_message', { receiver_id: 'bob', content: `m${i}`, client_msg_id: `f${i}` })));
+    expect(acks.every((a) => a.ok)).to.equal(true);
+    expect(calls('/messages')).to.have.length(2);
+    const later = await request(alice, 'send_message', { receiver_id: 'bob', content: 'later', client_msg_id: 'f9' });
+    expect(later.ok).to.equal(true);
+    expect(calls('/messages/batch')).to.have.length(1);
+  });
+});
