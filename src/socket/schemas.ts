@@ -7,7 +7,12 @@ export const id = z
   .min(1, 'must not be empty')
   .max(128, 'must be at most 128 characters')
   .refine((v) => !isDotSegment(v), 'must not be "." or ".."')
-  .refine((v) => !LONE_SURROGATE.test(v), 'must be well-formed Unicode');
+  .refine(isWellFormed, 'must be well-formed Unicode');
+
+/** False for a string holding half of a UTF-16 pair, which cannot be URL- or header-encoded. */
+export function isWellFormed(value: string): boolean {
+  return !LONE_SURROGATE.test(value);
+}
 
 /** Half of a UTF-16 pair on its own: not a character, and not encodable in a URL. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -228,6 +228,7 @@ describe('messages', function () {
       ['neither receiver_id nor room_id', { content: 'hi' }],
       ['a message_type that is not allowed', { ...valid, message_type: 'sticker' }],
       ['a client_msg_id over 64 characters', { ...valid, client_msg_id: 'c'.repeat(65) }],
+      ['a client_msg_id holding half of a UTF-16 pair', { ...valid, client_msg_id: 'c\ud800' }],
       ['a string payload', 'hello'],
       ['a number payload', 42],
       ['an array payload', [valid]],

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { errors } from '../../errors/GatewayError.js';
 import { rooms } from '../events.js';
-import { id, messageRef } from '../schemas.js';
+import { id, isWellFormed, messageRef } from '../schemas.js';
 import { defineHandler, type EventContext } from '../types.js';
 
 /** `send_message` / `send_group_message` payload, checked against the configured limits. */
@@ -12,7 +12,7 @@ function messageSchema(maxLength: number, messageTypes: string[], requireRoom: b
       room_id: requireRoom ? id : id.optional(),
       content: z.string().refine((c) => withinLength(c.trim(), maxLength), `must be 1 to ${maxLength} characters`),
       message_type: z.enum(messageTypes as [string, ...string[]]).default('text'),
-      client_msg_id: z.string().min(1).max(64).optional(),
+      client_msg_id: z.string().min(1).max(64).refine(isWellFormed, 'must be well-formed Unicode').optional(),
       reply_to: id.optional(),
       metadata: z.record(z.string(), z.unknown()).optional(),
     })

@@ -156,6 +156,7 @@ export class LogWatch {
     if (entry.message === FORGED_MESSAGE) this.forged++;
     if (entry.level === 'error') {
       this.errors++;
+      if (process.env.PRINT_LOG_ERRORS) console.error(line);
       const key = String(entry.message).slice(0, 80);
       this.errorMessages.set(key, (this.errorMessages.get(key) ?? 0) + 1);
     }
