@@ -68,6 +68,11 @@ export interface GatewayConfig {
   /** Allowed browser origins; empty = any. */
   corsOrigins: string[];
   pushApiKeys: string[];
+  /**
+   * Key for the operations dashboard's API (`/admin/api/*`, header X-Admin-Key). Unset: any of
+   * `pushApiKeys` is accepted; neither set: the dashboard API is disabled (404).
+   */
+  adminApiKey?: string;
   /** @default 10000 */ shutdownTimeoutMs: number;
   /** Told to clients in `server_shutdown`. @default 1000 */ reconnectAfterMs: number;
   sinks: { presenceEngineUrl?: string; aiEngineUrl?: string; quantumRoomEngineUrl?: string };
@@ -192,6 +197,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     trustProxy: read(env, 'TRUST_PROXY', bool, 'false'),
     corsOrigins: read(env, 'CORS_ORIGINS', list, ''),
     pushApiKeys: read(env, 'PUSH_API_KEYS', list, ''),
+    adminApiKey: read(env, 'ADMIN_API_KEY', z.string()),
     shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT_MS', int(0), '10000'),
     reconnectAfterMs: read(env, 'RECONNECT_AFTER_MS', int(0), '1000'),
     sinks: {

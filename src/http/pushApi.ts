@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { GatewayConfig } from '../config/config.js';
+import { keyMatcher } from './apiKeys.js';
 import { errors, isGatewayError, type ErrorCode, type GatewayError } from '../errors/GatewayError.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -138,15 +138,11 @@ export function pushApiRoutes(deps: PushApiDeps): Router {
 
 /** 401 without `X-API-Key`, 403 unless it equals one of `keys`; every key is compared, in constant time. */
 function requireApiKey(keys: readonly string[]): RequestHandler {
-  const digests = keys.map(sha256);
+  const matches = keyMatcher(keys);
   return (req, res, next) => {
     const given = req.get('x-api-key');
     if (!given) return sendError(res, 401, 'UNAUTHORIZED', 'the X-API-Key header is required');
-    const digest = sha256(given);
-    let matched = false;
-    // No early exit: the time taken does not tell which key, or whether any, matched.
-    for (const d of digests) matched = timingSafeEqual(digest, d) || matched;
-    if (!matched) return sendError(res, 403, 'FORBIDDEN', 'the X-API-Key is not valid');
+    if (!matches(given)) return sendError(res, 403, 'FORBIDDEN', 'the X-API-Key is not valid');
     next();
   };
 }
@@ -189,10 +185,6 @@ function toGatewayError(err: unknown): GatewayError {
 
 function sendError(res: Response, status: number, code: ApiErrorCode, message: string): void {
   res.status(status).json({ error: { code, message } });
-}
-
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }
 
 function unique(ids: readonly string[]): string[] {
