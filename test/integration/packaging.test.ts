@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
@@ -28,6 +28,21 @@ describe('production package (what the Dockerfile runs)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('starts with exactly the variables of .env.example, read the way `docker run --env-file` reads them', async () => {
+    const env = dockerEnvFile(readFileSync(join(ROOT, '.env.example'), 'utf8'));
+    child = spawn(process.execPath, ['dist/main.js'], {
+      cwd: dir,
+      // The image publishes 3002; here the port must be free, so only PORT and HOST differ.
+      env: { PATH: process.env.PATH, ...env, PORT: '0', HOST: '127.0.0.1', ENV_FILE: '/nonexistent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const port = await listeningPort(child);
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).to.equal(200);
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).to.equal(0);
+  });
+
   it('starts with only the environment, serves /health and exits 0 on SIGTERM', async () => {
     child = spawn(process.execPath, ['dist/main.js'], {
       cwd: dir,
@@ -43,6 +58,17 @@ describe('production package (what the Dockerfile runs)', function () {
     expect(code).to.equal(0);
   });
 });
+
+/** `docker run --env-file` semantics: KEY=value lines, `#` comments and blank lines skipped, no quoting. */
+function dockerEnvFile(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    if (!line.trim() || line.trimStart().startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    env[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return env;
+}
 
 /** Reads the port from the "gateway listening" JSON log line, leaving stdout open. */
 function listeningPort(child: ChildProcess): Promise<number> {
