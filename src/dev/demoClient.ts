@@ -1,22 +1,25 @@
-import { io, type Socket } from 'socket.io-client';
+import { GatewayClient } from '../sdk/index.js';
+import type { ServerToClientEvents } from '../socket/events.js';
 
-/** Connects one demo user and resolves once the gateway greets it. */
-function connectAs(url: string, token: string): Promise<Socket> {
-  const socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false });
-  return new Promise((resolve, reject) => {
-    socket.once('connected', () => resolve(socket));
-    socket.once('connect_error', (e) => reject(new Error(`connect failed: ${e.message}`)));
-  });
+/** Connects one demo user with the typed client and resolves once the gateway greets it. */
+async function connectAs(url: string, token: string): Promise<GatewayClient> {
+  const client = new GatewayClient(url, { token, ackTimeoutMs: 3000 });
+  await client.connect();
+  return client;
 }
 
-/** Waits for one event, failing after two seconds. */
-function next<T>(socket: Socket, event: string): Promise<T> {
+/** Waits for one server event, failing after two seconds. */
+function next<E extends keyof ServerToClientEvents>(client: GatewayClient, event: E): Promise<Parameters<ServerToClientEvents[E]>[0]> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event}`)), 2000);
-    socket.once(event, (payload: T) => {
+    const listener = ((payload: Parameters<ServerToClientEvents[E]>[0]) => {
       clearTimeout(timer);
       resolve(payload);
-    });
+    }) as ServerToClientEvents[E];
+    const timer = setTimeout(() => {
+      client.off(event, listener);
+      reject(new Error(`no ${event}`));
+    }, 2000);
+    client.once(event, listener);
   });
 }
 
@@ -26,22 +29,22 @@ export async function runDemo(url: string, aliceToken: string, bobToken: string,
   const bob = await connectAs(url, bobToken);
   try {
     console.log('demo: alice and bob connected');
-    const received = next<{ message: { message_id: string; content: string } }>(bob, 'receive_message');
-    const ack = await alice.timeout(3000).emitWithAck('send_message', { receiver_id: 'bob', content: 'Hello Bob!', client_msg_id: 'demo-1' });
+    const received = next(bob, 'receive_message');
+    const ack = await alice.sendMessage({ receiver_id: 'bob', content: 'Hello Bob!', client_msg_id: 'demo-1' });
     console.log(`demo: alice -> bob stored as ${ack.message.message_id}`);
     const { message } = await received;
     console.log(`demo: bob received "${message.content}"`);
-    const receipt = next<{ reader_id: string }>(alice, 'message_read_receipt');
-    await bob.timeout(3000).emitWithAck('message_read', { message_id: message.message_id });
+    const receipt = next(alice, 'message_read_receipt');
+    await bob.markRead({ message_id: message.message_id });
     console.log(`demo: alice saw the read receipt from ${(await receipt).reader_id}`);
-    await alice.timeout(3000).emitWithAck('join_room', { room_id: room });
-    await bob.timeout(3000).emitWithAck('join_room', { room_id: room });
-    const inRoom = next<{ message: { content: string } }>(bob, 'receive_message');
-    await alice.timeout(3000).emitWithAck('send_group_message', { room_id: room, content: 'Hi #general' });
+    await alice.joinRoom({ room_id: room });
+    await bob.joinRoom({ room_id: room });
+    const inRoom = next(bob, 'receive_message');
+    await alice.sendGroupMessage({ room_id: room, content: 'Hi #general' });
     console.log(`demo: bob got "${(await inRoom).message.content}" in #${room}`);
     console.log('demo: OK — the gateway is ready for your own clients\n');
   } finally {
-    alice.disconnect();
-    bob.disconnect();
+    alice.close();
+    bob.close();
   }
 }

@@ -1,21 +1,49 @@
 /**
  * `npm run dev`: the reference auth-service and chat-service, the gateway with in-memory
- * presence, demo users and a room, and a scripted demo client that shows a message round trip.
- * Everything is configured with embedded defaults; environment variables still override them.
+ * presence, demo users and a room, the demo web app, and a scripted demo client that shows a
+ * message round trip. Everything is configured with embedded defaults; environment variables
+ * still override them. `startDevStack(env)` starts the same in-process (tests use port 0 everywhere).
  */
-import { createGateway } from '../app.js';
+import { realpathSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Express } from 'express';
+import { createGateway, type Gateway } from '../app.js';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../observability/logger.js';
 import { startAuthService } from '../reference/authService.js';
 import { startChatService } from '../reference/chatService.js';
+import { startHttp, type RunningServer } from '../reference/serviceKit.js';
 import { runDemo } from './demoClient.js';
 
 const DEV_SECRET = 'dev-secret-change-me-0123456789';
 const DEMO_USERS = ['alice', 'bob', 'carol'];
 const DEMO_ROOM = 'general';
+/** Lifetime of the tokens the web app's login hands out; the typed client refreshes them before expiry. */
+const WEB_TOKEN_TTL_S = 3600;
+const WEB_DIR = resolve(import.meta.dirname, '../../examples/web');
+const USER_ID = /^[\w.@-]{1,32}$/;
 
-async function main(): Promise<void> {
-  const env = process.env;
+/** A running dev stack. */
+export interface DevStack {
+  gateway: Gateway;
+  /** Base URLs (no trailing slash). */
+  gatewayUrl: string;
+  authUrl: string;
+  chatUrl: string;
+  webUrl: string;
+  /** 24-hour tokens of the demo users. */
+  tokens: Record<string, string>;
+  demoUsers: string[];
+  demoRoom: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the services, the gateway and the web app. Ports come from `PORT` (gateway),
+ * `DEV_AUTH_PORT` (3101), `DEV_CHAT_PORT` (3102) and `DEV_WEB_PORT` (3000); 0 picks a free one.
+ */
+export async function startDevStack(env: NodeJS.ProcessEnv = process.env): Promise<DevStack> {
   const auth = await startAuthService({ jwtSecret: env.JWT_SECRET ?? DEV_SECRET, port: Number(env.DEV_AUTH_PORT ?? 3101) });
   const chat = await startChatService({ port: Number(env.DEV_CHAT_PORT ?? 3102) });
   chat.addRoom(DEMO_ROOM, DEMO_USERS);
@@ -30,24 +58,120 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, service: 'chat-gateway', instanceId: config.instanceId });
   const gateway = createGateway(config, { logger });
   const port = await gateway.listen();
-  const url = `http://localhost:${port}`;
+  const webHost = env.HOST ?? '127.0.0.1';
+  const web = await startWebApp({
+    port: Number(env.DEV_WEB_PORT ?? 3000),
+    host: webHost,
+    gatewayPort: port,
+    chatUrl: chat.url,
+    login: (userId) => {
+      chat.addRoom(DEMO_ROOM, [userId]); // anyone who logs in may use #general
+      return auth.issueToken(userId, WEB_TOKEN_TTL_S);
+    },
+  });
 
-  const tokens = Object.fromEntries(DEMO_USERS.map((u) => [u, auth.issueToken(u, 24 * 3600)]));
-  printWelcome(url, auth.url, chat.url, tokens);
-  await runDemo(url, tokens.alice, tokens.bob, DEMO_ROOM).catch((e: Error) => console.error(`demo failed: ${e.message}`));
+  return {
+    gateway,
+    gatewayUrl: `http://${browsable(config.host)}:${port}`,
+    authUrl: auth.url,
+    chatUrl: chat.url,
+    webUrl: `http://${browsable(webHost)}:${web.port}`,
+    tokens: Object.fromEntries(DEMO_USERS.map((u) => [u, auth.issueToken(u, 24 * 3600)])),
+    demoUsers: DEMO_USERS,
+    demoRoom: DEMO_ROOM,
+    async stop() {
+      await web.close();
+      await gateway.stop();
+      await Promise.all([auth.close(), chat.close()]);
+    },
+  };
+}
+
+/** A host to put in a URL: `localhost` for the wildcard addresses. */
+function browsable(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** What the web app's server needs: where the gateway listens, the chat-service to proxy, a token issuer. */
+interface WebAppOptions {
+  port: number;
+  host: string;
+  gatewayPort: number;
+  chatUrl: string;
+  /** Issues a token for the user. */
+  login: (userId: string) => string;
+}
+
+/**
+ * Serves examples/web: the page, its TypeScript entry bundled by esbuild in memory, and a small
+ * API so the page needs no CORS: `POST /api/login { user_id }` → `{ token }`, `GET /api/config`,
+ * and `GET /api/rooms?user_id=`, `GET /api/history?…` proxied to the chat-service.
+ */
+async function startWebApp(opts: WebAppOptions): Promise<RunningServer> {
+  const { build } = await import('esbuild'); // a devDependency: only the dev stack needs it
+  const bundle = await build({
+    entryPoints: [join(WEB_DIR, 'app.ts')],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    sourcemap: 'inline',
+    logLevel: 'silent',
+  });
+  const script = bundle.outputFiles[0].text;
+
+  const app: Express = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '4kb' }));
+  app.get('/', (_req, res) => res.sendFile(join(WEB_DIR, 'index.html')));
+  app.get('/styles.css', (_req, res) => res.sendFile(join(WEB_DIR, 'styles.css')));
+  app.get('/app.js', (_req, res) => void res.type('text/javascript').send(script));
+  app.get('/api/config', (_req, res) => void res.json({ gateway_port: opts.gatewayPort, demo_users: DEMO_USERS, demo_room: DEMO_ROOM }));
+  app.post('/api/login', (req, res) => {
+    const userId: unknown = req.body?.user_id;
+    if (typeof userId !== 'string' || !USER_ID.test(userId)) {
+      return void res.status(400).json({ error: { code: 'VALIDATION_FAILED', message: 'user_id: 1 to 32 letters, digits, . @ _ -' } });
+    }
+    res.json({ token: opts.login(userId) });
+  });
+  app.get('/api/rooms', proxy(opts.chatUrl, '/rooms', ['user_id']));
+  app.get('/api/history', proxy(opts.chatUrl, '/messages', ['room_id', 'user_id', 'peer_id']));
+  return startHttp(app, { port: opts.port, host: opts.host });
+}
+
+/** Forwards a GET with the named query parameters only, and answers with the service's status and body. */
+function proxy(base: string, path: string, params: string[]): express.RequestHandler {
+  return async (req, res) => {
+    const query = new URLSearchParams();
+    for (const p of params) if (typeof req.query[p] === 'string') query.set(p, req.query[p] as string);
+    try {
+      const answer = await fetch(`${base}${path}?${query}`, { signal: AbortSignal.timeout(3000) });
+      res.status(answer.status).type('application/json').send(await answer.text());
+    } catch {
+      res.status(502).json({ error: { code: 'SERVICE_UNAVAILABLE', message: 'chat-service unreachable' } });
+    }
+  };
+}
+
+async function main(): Promise<void> {
+  const stack = await startDevStack(process.env);
+  printWelcome(stack);
+  await runDemo(stack.gatewayUrl, stack.tokens.alice, stack.tokens.bob, DEMO_ROOM).catch((e: Error) => console.error(`demo failed: ${e.message}`));
 
   const stop = async () => {
-    await gateway.stop();
-    await Promise.all([auth.close(), chat.close()]);
+    await stack.stop();
     process.exit(0);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
 
-function printWelcome(url: string, authUrl: string, chatUrl: string, tokens: Record<string, string>): void {
+function printWelcome({ gatewayUrl: url, authUrl, chatUrl, webUrl, tokens }: DevStack): void {
   console.log(`
 chat-gateway dev stack
+  web app        ${webUrl}   (open it in two windows, log in as alice and bob)
   gateway        ${url}   (health: ${url}/health, metrics: ${url}/metrics)
   auth-service   ${authUrl}   (POST /auth/dev-token {"user_id":"dave"} for more tokens)
   chat-service   ${chatUrl}   (room "${DEMO_ROOM}": ${DEMO_USERS.join(', ')})
@@ -57,18 +181,31 @@ ${Object.entries(tokens)
   .map(([u, t]) => `  ${u.padEnd(6)} ${t}`)
   .join('\n')}
 
-Connect from Node (npm i socket.io-client):
-  import { io } from 'socket.io-client';
-  const socket = io('${url}', { auth: { token: '<token of alice>' }, transports: ['websocket'] });
-  socket.on('connected', (info) => console.log('connected as', info.user_id));
-  socket.on('receive_message', ({ message }) => console.log(message.sender_id, ':', message.content));
-  socket.emit('send_message', { receiver_id: 'bob', content: 'hi', client_msg_id: 'm1' }, (ack) => console.log(ack));
+Connect from Node with the typed client (src/sdk, see README "Typed client"):
+  import { GatewayClient } from './src/sdk/index.js';
+  const client = new GatewayClient('${url}', { token: '<token of alice>' });
+  await client.connect();
+  client.on('receive_message', ({ message }) => console.log(message.sender_id, ':', message.content));
+  const { message } = await client.sendMessage({ receiver_id: 'bob', content: 'hi' });
 
 Press Ctrl+C to stop.
 `);
 }
 
-main().catch((e: Error) => {
-  console.error(`dev stack failed: ${e.message}`);
-  process.exit(1);
-});
+/** Run as a program (`npm run dev`), not when imported by a test. */
+function isMain(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  main().catch((e: Error) => {
+    console.error(`dev stack failed: ${e.message}`);
+    process.exit(1);
+  });
+}

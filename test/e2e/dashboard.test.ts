@@ -1,15 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import type { Socket as ClientSocket } from 'socket.io-client';
-import { launchChromium, requireChromium } from '../support/browser.js';
+import { launchChromium, requireChromium, screenshotPath } from '../support/browser.js';
 import { request, sleep, waitFor } from '../support/events.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 const ADMIN_KEY = 'admin-key-for-the-browser-test';
-const SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
+const SCREENSHOT = screenshotPath('dashboard.png');
 /** The page polls every 2 s. */
 const POLL_MS = 2000;
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];

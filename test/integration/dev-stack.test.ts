@@ -11,10 +11,10 @@ describe('npm run dev (the dev stack)', function () {
   let child: ChildProcess | undefined;
   afterEach(() => child?.kill('SIGKILL'));
 
-  it('starts the services and the gateway, prints tokens, completes the demo round trip and stops on SIGTERM', async () => {
+  it('starts the services, the gateway and the web app, prints tokens, completes the demo round trip and stops on SIGTERM', async () => {
     child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/devStack.ts'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', DEV_AUTH_PORT: '0', DEV_CHAT_PORT: '0' },
+      env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', DEV_AUTH_PORT: '0', DEV_CHAT_PORT: '0', DEV_WEB_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -30,6 +30,8 @@ describe('npm run dev (the dev stack)', function () {
     expect(out).to.include('demo: alice saw the read receipt from bob');
     const gateway = /gateway\s+(http:\/\/\S+)/.exec(out)![1];
     expect((await fetch(`${gateway}/health`)).status).to.equal(200);
+    const web = /web app\s+(http:\/\/\S+)/.exec(out)![1];
+    expect(await (await fetch(web)).text()).to.include('<title>chat-gateway demo</title>');
 
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');

@@ -1,4 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 
 /** Debian's Chromium, installed by .ci/run (`apt-get install chromium`). */
@@ -31,4 +34,13 @@ export function launchChromium(): Promise<Browser> {
       '--disable-dev-shm-usage',
     ],
   });
+}
+
+/**
+ * Where a screenshot goes: `docs/<name>` with UPDATE_SCREENSHOTS=1 (`npm run screenshots`),
+ * else a temporary folder, so a test run never changes tracked files.
+ */
+export function screenshotPath(name: string): string {
+  if (process.env.UPDATE_SCREENSHOTS === '1') return fileURLToPath(new URL(`../../docs/${name}`, import.meta.url));
+  return join(mkdtempSync(join(tmpdir(), 'gateway-shots-')), name);
 }

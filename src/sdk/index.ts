@@ -1,0 +1,9 @@
+/**
+ * The typed client of the chat gateway, for browsers (bundled, e.g. by esbuild) and Node
+ * (`dist/sdk/index.js` once built). See the README's "Typed client".
+ */
+export { GatewayClient } from './GatewayClient.js';
+export { GatewayClientError, isGatewayClientError, type GatewayClientErrorBody, type GatewayClientErrorCode } from './GatewayClientError.js';
+export { tokenExpiresAt } from './token.js';
+export type * from './types.js';
+export type { ChatMessage, ErrorEventPayload, SendMessagePayload, ServerToClientEvents, ClientToServerEvents } from '../socket/events.js';
