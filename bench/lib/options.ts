@@ -1,0 +1,124 @@
+/**
+ * Command-line options and the two run profiles: `--quick` (about 2 minutes, checks the
+ * harness and gives rough figures) and the full run (about 10-15 minutes).
+ */
+import { SERVER_KINDS, type ServerKind } from './servers.js';
+import type { RampSettings } from './ramp.js';
+
+export const SCENARIOS = ['connections', 'relay', 'fanout', 'storm', 'redis'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface Profile {
+  name: 'quick' | 'full';
+  /** Bound on p99 (ack and delivery) for a rate to "hold". */
+  p99BoundMs: number;
+  /** Wait for acks/deliveries after a window's last send. */
+  drainMs: number;
+  contentBytes: number;
+  warmupMs: number;
+  connections: { sockets: number; rate: number; idleMs: number };
+  relay: { pairs: number; fixedRate: number; fixedMs: number; ramp: RampSettings; at70Ms: number };
+  fanout: { cases: Array<{ size: number; rooms: number }>; ramp: RampSettings };
+  storm: { pairs: number; fixedRate: number; fixedMs: number; ramp: RampSettings };
+  redis: { fixedMs: number; ramp?: RampSettings };
+}
+
+const QUICK: Profile = {
+  name: 'quick',
+  p99BoundMs: 50,
+  drainMs: 2000,
+  contentBytes: 100,
+  warmupMs: 1000,
+  connections: { sockets: 2000, rate: 4000, idleMs: 3000 },
+  relay: { pairs: 100, fixedRate: 1000, fixedMs: 2000, ramp: { startRate: 1000, factor: 1.7, maxSteps: 7, stepMs: 1000 }, at70Ms: 2000 },
+  fanout: {
+    cases: [
+      { size: 10, rooms: 4 },
+      { size: 100, rooms: 1 },
+      { size: 1000, rooms: 1 },
+    ],
+    ramp: { startRate: 5000, factor: 2, maxSteps: 4, stepMs: 1000 },
+  },
+  storm: { pairs: 100, fixedRate: 2000, fixedMs: 1500, ramp: { startRate: 2000, factor: 1.8, maxSteps: 5, stepMs: 800 } },
+  redis: { fixedMs: 2000 },
+};
+
+const FULL: Profile = {
+  name: 'full',
+  p99BoundMs: 50,
+  drainMs: 5000,
+  contentBytes: 100,
+  warmupMs: 2000,
+  connections: { sockets: 15_000, rate: 4000, idleMs: 30_000 },
+  relay: { pairs: 500, fixedRate: 1500, fixedMs: 10_000, ramp: { startRate: 1000, factor: 1.3, maxSteps: 16, stepMs: 3000 }, at70Ms: 10_000 },
+  fanout: {
+    cases: [
+      { size: 10, rooms: 20 },
+      { size: 100, rooms: 4 },
+      { size: 1000, rooms: 1 },
+    ],
+    ramp: { startRate: 5000, factor: 1.4, maxSteps: 12, stepMs: 2000 },
+  },
+  storm: { pairs: 500, fixedRate: 3000, fixedMs: 5000, ramp: { startRate: 2000, factor: 1.4, maxSteps: 12, stepMs: 2000 } },
+  redis: { fixedMs: 10_000, ramp: { startRate: 1000, factor: 1.3, maxSteps: 12, stepMs: 2000 } },
+};
+
+export interface BenchOptions {
+  profile: Profile;
+  only: ScenarioName[];
+  servers: ServerKind[];
+  loadProcesses: number;
+  /** Extra gateway environment, e.g. `--gateway-env CHAT_BATCH_ENDPOINTS=true`. */
+  gatewayEnv: Record<string, string>;
+  /** Write `node --cpu-prof` profiles of the gateway to bench/results/profiles. */
+  cpuProf: boolean;
+  /** Skip `npm run build` even when dist/ looks stale. */
+  noBuild: boolean;
+  /** Results file stem in bench/results (default `latest`). */
+  out: string;
+}
+
+const USAGE = `npm run bench -- [--quick] [--only ${SCENARIOS.join(',')}] [--servers bare,gateway]
+  [--load-procs 3] [--gateway-env KEY=VALUE]... [--cpu-prof] [--no-build] [--out latest]`;
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const opts: BenchOptions = {
+    profile: FULL,
+    only: [...SCENARIOS],
+    servers: [...SERVER_KINDS],
+    loadProcesses: 3,
+    gatewayEnv: {},
+    cpuProf: false,
+    noBuild: false,
+    out: 'latest',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (arg === '--quick') opts.profile = QUICK;
+    else if (arg === '--full') opts.profile = FULL;
+    else if (arg === '--only') opts.only = list(value(), SCENARIOS, arg);
+    else if (arg === '--servers') opts.servers = list(value(), SERVER_KINDS, arg);
+    else if (arg === '--load-procs') opts.loadProcesses = Math.max(1, Math.min(8, Number(value()) || 3));
+    else if (arg === '--gateway-env') {
+      const [key, ...rest] = value().split('=');
+      opts.gatewayEnv[key] = rest.join('=');
+    } else if (arg === '--cpu-prof') opts.cpuProf = true;
+    else if (arg === '--no-build') opts.noBuild = true;
+    else if (arg === '--out') opts.out = value().replace(/[^\w.-]/g, '');
+    else if (arg === '--help' || arg === '-h') throw new Error(USAGE);
+    else throw new Error(`unknown option ${arg}\n${USAGE}`);
+  }
+  return opts;
+}
+
+function list<T extends string>(raw: string, allowed: readonly T[], flag: string): T[] {
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.filter((s) => !allowed.includes(s as T));
+  if (bad.length) throw new Error(`${flag}: unknown ${bad.join(', ')} (choose from ${allowed.join(', ')})`);
+  return items as T[];
+}

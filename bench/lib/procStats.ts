@@ -1,0 +1,58 @@
+/**
+ * CPU time and memory of a process, read from /proc (Linux): the server's own cost stays
+ * measurable when the load generator, not the server, is the bottleneck.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+let ticksPerSecond: number | undefined;
+
+/** `getconf CLK_TCK` (100 on Linux), read once. */
+export function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** User + system CPU time of `pid` in ms (10 ms resolution); 0 once the process is gone. */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may itself hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return ((utime + stime) * 1000) / clockTicks();
+  } catch {
+    return 0;
+  }
+}
+
+/** Sum of `cpuMs` over several processes. */
+export function totalCpuMs(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+}
+
+/** Resident set size of `pid` in bytes (VmRSS); 0 once the process is gone. */
+export function rssBytes(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** A CPU meter over a set of processes: `stop()` gives the CPU ms used and the wall ms elapsed. */
+export function startCpuMeter(pids: number[]): { stop(): { cpuMs: number; wallMs: number } } {
+  const cpu0 = totalCpuMs(pids);
+  const t0 = performance.now();
+  return {
+    stop: () => ({ cpuMs: totalCpuMs(pids) - cpu0, wallMs: performance.now() - t0 }),
+  };
+}

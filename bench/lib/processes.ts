@@ -1,0 +1,128 @@
+/**
+ * Every process the benchmark starts, so that all of them end with it: on normal completion,
+ * on an error, and on SIGINT/SIGTERM/SIGHUP.
+ */
+import { fork, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { whenReady } from './ipc.js';
+
+/** A child the group owns, with the last lines it printed (for error messages). */
+export interface ManagedChild {
+  name: string;
+  proc: ChildProcess;
+  pid: number;
+  /** The last lines of stdout/stderr. */
+  tail(): string;
+}
+
+const TAIL_LINES = 40;
+
+export class ProcessGroup {
+  private readonly children = new Set<ManagedChild>();
+  private signalsInstalled = false;
+
+  /** Starts a program (no shell). Its output is kept, not printed. */
+  spawn(name: string, command: string, args: string[], opts: SpawnOptions = {}): ManagedChild {
+    return this.adopt(name, spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts }));
+  }
+
+  /** Forks a Node module with an IPC channel. */
+  fork(name: string, modulePath: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env, execArgv: string[] = []): ManagedChild {
+    return this.adopt(name, fork(modulePath, args, { env, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }));
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
+  async stop(child: ManagedChild, graceMs = 5000): Promise<void> {
+    const { proc } = child;
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = once(proc, 'exit');
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    this.children.delete(child);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.children].map((c) => this.stop(c)));
+  }
+
+  /** Synchronous last resort (process `exit` handler): SIGKILL whatever is still running. */
+  killAllNow(): void {
+    for (const c of this.children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+  }
+
+  /** Ends every child when the orchestrator is interrupted or exits. */
+  installSignalHandlers(): void {
+    if (this.signalsInstalled) return;
+    this.signalsInstalled = true;
+    process.once('exit', () => this.killAllNow());
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        process.stderr.write(`\n${signal}: stopping every benchmark process...\n`);
+        const forced = setTimeout(() => process.exit(130), 4000);
+        void this.stopAll().finally(() => {
+          clearTimeout(forced);
+          process.exit(130);
+        });
+      });
+    }
+  }
+
+  private adopt(name: string, proc: ChildProcess): ManagedChild {
+    if (proc.pid === undefined) throw new Error(`could not start ${name}`);
+    const lines: string[] = [];
+    const keep = (chunk: Buffer) => {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      if (lines.length > TAIL_LINES) lines.splice(0, lines.length - TAIL_LINES);
+    };
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
+    proc.on('error', (e) => keep(Buffer.from(`spawn error: ${e.message}`)));
+    const child: ManagedChild = { name, proc, pid: proc.pid, tail: () => lines.join('\n') };
+    this.children.add(child);
+    proc.once('exit', () => this.children.delete(child));
+    return child;
+  }
+}
+
+/** A loopback port that is free now (the server binds it a moment later). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Polls `url` until it answers 200, the child exits, or `timeoutMs` passes. */
+export async function waitForHttp(url: string, child: ManagedChild, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null) {
+      throw new Error(`${child.name} exited (${child.proc.exitCode ?? child.proc.signalCode}):\n${child.tail()}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${child.name} did not answer ${url} within ${timeoutMs} ms:\n${child.tail()}`);
+}
+
+/** Waits for a forked server's `announceReady({ port })` and returns the port. */
+export async function whenReadyPort(child: ManagedChild): Promise<number> {
+  try {
+    return (await whenReady<{ port: number }>(child.proc, child.name)).port;
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${child.tail()}`);
+  }
+}

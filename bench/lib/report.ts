@@ -1,0 +1,121 @@
+/** Writes the results: bench/results/{out}.json with every figure, {out}.md with the tables. */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { GatewayBuild } from './build.js';
+import type { BenchOptions } from './options.js';
+import type { ProfileSummary } from './profileSummary.js';
+import type { Row, ScenarioResult } from './scenario.js';
+
+export interface Machine {
+  cores: number;
+  model: string;
+  memoryGiB: number;
+  node: string;
+  kernel: string;
+  /** 1-minute load average when the run started and ended: other work on the machine shows here. */
+  loadAverageStart: number;
+  loadAverageEnd?: number;
+}
+
+export function describeMachine(): Machine {
+  const cpu = cpus();
+  return {
+    cores: cpu.length,
+    model: cpu[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    kernel: release(),
+    loadAverageStart: loadavg()[0],
+  };
+}
+
+function gitRevision(root: string): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8' }).trim();
+    return dirty ? `${head} + uncommitted changes in src/` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** gateway / bare, when both are numbers and the metric has a direction. */
+export function ratioOf(row: Row): number | undefined {
+  const { bare, gateway } = row.values;
+  if (row.better === 'none' || typeof bare !== 'number' || typeof gateway !== 'number' || !bare) return undefined;
+  const ratio = gateway / bare;
+  return Number.isFinite(ratio) ? ratio : undefined;
+}
+
+const cell = (v: number | string | undefined) => (v === undefined || (typeof v === 'number' && Number.isNaN(v)) ? '–' : String(v));
+
+export function renderTable(result: ScenarioResult): string {
+  if (result.skipped) return `${result.skipped}\n`;
+  const lines = ['| metric | unit | bare Socket.IO | gateway | gateway / bare | target |', '|---|---|---:|---:|---:|---|'];
+  for (const row of result.rows) {
+    const ratio = ratioOf(row);
+    const target = row.target ? `${row.target.pass === undefined ? '' : row.target.pass ? '✅ ' : '❌ '}${row.target.text}` : '';
+    lines.push(
+      `| ${row.metric} | ${row.unit} | ${cell(row.values.bare)} | ${cell(row.values.gateway)} | ${ratio === undefined ? '' : `${ratio.toFixed(2)}×`} | ${target} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export interface Report {
+  root: string;
+  opts: BenchOptions;
+  machine: Machine;
+  build: GatewayBuild;
+  startedAt: Date;
+  durationS: number;
+  results: ScenarioResult[];
+  /** Gateway CPU profiles of this run (`--cpu-prof`). */
+  profiles: ProfileSummary[];
+}
+
+export function renderMarkdown(r: Report): string {
+  const m = r.machine;
+  const header = `# Benchmark: the gateway against a bare Socket.IO relay
+
+Regenerate with \`npm run bench\` (full, about 15 minutes) or \`npm run bench -- --quick\` (about 2 minutes).
+Options: \`--only ${['connections', 'relay', 'fanout', 'storm', 'redis'].join(',')}\`, \`--gateway-env KEY=VALUE\`, \`--cpu-prof\`.
+
+- Measured: ${r.startedAt.toISOString()}, profile \`${r.opts.profile.name}\`, ${Math.round(r.durationS)} s
+- Machine: ${m.cores} × ${m.model}, ${m.memoryGiB} GiB, Node ${m.node}, Linux ${m.kernel}
+- Load average (1 min) at start / end: ${m.loadAverageStart.toFixed(2)} / ${m.loadAverageEnd?.toFixed(2) ?? '?'}${m.loadAverageStart > 0.5 ? ' — **other work was running: figures are rough**' : ''}
+- Gateway: \`node dist/main.js\` (${r.build.state}${r.build.note ? `: ${r.build.note}` : ''}), revision ${gitRevision(r.root)}, stand-in chat-service in its own process${Object.keys(r.opts.gatewayEnv).length ? `, extra env ${Object.entries(r.opts.gatewayEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}
+- Baseline: bare Socket.IO relay (same server options, same frames, no auth/validation/persistence)
+- Load: ${r.opts.loadProcesses} processes speaking Engine.IO/Socket.IO over \`ws\`; loopback only; a rate "holds" when every event is acked, ≥ 97 % of deliveries arrive and p99 ≤ ${r.opts.profile.p99BoundMs} ms
+- CPU = user + system time of the server process(es) from /proc over the window; "cores" = CPU time / wall time
+`;
+  const sections = r.results.map((s, i) => `## ${i + 1}. ${s.title}\n\n${renderTable(s)}`);
+  return `${header}\n${sections.join('\n')}`;
+}
+
+export function writeReport(r: Report, dir: string): { json: string; md: string } {
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, `${r.opts.out}.json`);
+  const md = join(dir, `${r.opts.out}.md`);
+  const data = {
+    generated_at: r.startedAt.toISOString(),
+    duration_s: r.durationS,
+    profile: r.opts.profile,
+    options: { ...r.opts, profile: r.opts.profile.name },
+    machine: r.machine,
+    gateway_build: { ...r.build, revision: gitRevision(r.root) },
+    scenarios: r.results.map((s) => ({
+      name: s.name,
+      title: s.title,
+      skipped: s.skipped,
+      rows: s.rows.map((row) => ({ ...row, ratio_gateway_to_bare: ratioOf(row) })),
+      figures: s.figures,
+    })),
+    gateway_cpu_profiles: r.profiles,
+  };
+  writeFileSync(json, `${JSON.stringify(data, null, 2)}\n`);
+  writeFileSync(md, renderMarkdown(r));
+  return { json, md };
+}

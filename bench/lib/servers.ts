@@ -1,0 +1,165 @@
+/**
+ * Starts the servers under test, each in its own process on loopback: the gateway
+ * (`node dist/main.js`, configured by environment) with a fast stand-in chat-service, or the
+ * bare Socket.IO relay; one or two instances, on Redis for two.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort, waitForHttp, whenReadyPort, type ManagedChild, type ProcessGroup } from './processes.js';
+
+export type ServerKind = 'bare' | 'gateway';
+export const SERVER_KINDS: ServerKind[] = ['bare', 'gateway'];
+
+/** What a scenario talks to and measures. */
+export interface Target {
+  kind: ServerKind;
+  /** `http://127.0.0.1:PORT` of each instance. */
+  urls: string[];
+  /** The socket servers' processes: their CPU is "server CPU". */
+  serverPids: number[];
+  /** Helper processes measured apart (chat stand-in, redis-server). */
+  helperPids: Record<string, number>;
+  /** V8 heap used, summed over instances (gateway: from /metrics). */
+  heapBytes(): Promise<number | undefined>;
+  /** Open connections, summed over instances, as the servers count them. */
+  connections(): Promise<number>;
+  /** Calls the chat stand-in received so far, by operation (gateway only). */
+  chatCalls(): Promise<Record<string, number>>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  instances: number;
+  redisUrl?: string;
+  /** Extra gateway environment (e.g. CHAT_BATCH_ENDPOINTS=true), after the bench defaults. */
+  gatewayEnv: Record<string, string>;
+  /** Directory for `node --cpu-prof` profiles of the gateway, when profiling. */
+  cpuProfDir?: string;
+}
+
+export const JWT_SECRET = 'bench-secret-0123456789abcdef';
+
+/** The environment a measured process starts with: nothing inherited but PATH and HOME. */
+function baseEnv(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production' };
+}
+
+export class Servers {
+  constructor(
+    private readonly group: ProcessGroup,
+    /** The repository root (where dist/ is). */
+    private readonly root: string,
+    /** Where the compiled bench modules are (bench/.build). */
+    private readonly buildDir: string,
+  ) {}
+
+  async start(kind: ServerKind, opts: StartOptions): Promise<Target> {
+    return kind === 'bare' ? this.startBare(opts) : this.startGateway(opts);
+  }
+
+  /** True when `redis-server` can be run here. */
+  hasRedis(): boolean {
+    return spawnSync('redis-server', ['--version']).status === 0;
+  }
+
+  /** A redis-server on a free port without persistence. */
+  async startRedis(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+    const port = await freePort();
+    const child = this.group.spawn('redis-server', 'redis-server', [
+      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxclients', '1000',
+    ]);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${child.tail()}`)), 10_000);
+      const watch = (chunk: Buffer) => {
+        if (!String(chunk).includes('Ready to accept connections')) return;
+        clearTimeout(timer);
+        child.proc.stdout?.off('data', watch);
+        resolve();
+      };
+      child.proc.stdout?.on('data', watch);
+      child.proc.once('exit', () => reject(new Error(`redis-server exited:\n${child.tail()}`)));
+    });
+    return { url: `redis://127.0.0.1:${port}`, pid: child.pid, stop: () => this.group.stop(child) };
+  }
+
+  private async startBare(opts: StartOptions): Promise<Target> {
+    const children: ManagedChild[] = [];
+    const urls: string[] = [];
+    for (let i = 0; i < opts.instances; i++) {
+      const env = { ...baseEnv(), ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}) };
+      const child = this.group.fork(`bare-relay-${i}`, join(this.buildDir, 'standins', 'bareRelay.js'), [], env);
+      children.push(child);
+      urls.push(`http://127.0.0.1:${await whenReadyPort(child)}`);
+    }
+    const stats = () => Promise.all(urls.map((u) => fetchJson<{ connections: number; heap_used_bytes: number }>(u)));
+    return {
+      kind: 'bare',
+      urls,
+      serverPids: children.map((c) => c.pid),
+      helperPids: {},
+      heapBytes: async () => (await stats()).reduce((s, x) => s + x.heap_used_bytes, 0),
+      connections: async () => (await stats()).reduce((s, x) => s + x.connections, 0),
+      chatCalls: async () => ({}),
+      stop: async () => {
+        await Promise.all(children.map((c) => this.group.stop(c)));
+      },
+    };
+  }
+
+  private async startGateway(opts: StartOptions): Promise<Target> {
+    const chat = this.group.fork('chat-standin', join(this.buildDir, 'standins', 'chatService.js'), [], baseEnv());
+    const chatUrl = `http://127.0.0.1:${await whenReadyPort(chat)}`;
+    const children: ManagedChild[] = [];
+    const urls: string[] = [];
+    for (let i = 0; i < opts.instances; i++) {
+      const port = await freePort();
+      const env: NodeJS.ProcessEnv = {
+        ...baseEnv(),
+        ENV_FILE: '/nonexistent/.env',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        INSTANCE_ID: `bench-gw-${i}`,
+        JWT_SECRET,
+        CHAT_SERVICE_URL: chatUrl,
+        RATE_LIMIT_ENABLED: 'false',
+        LOG_LEVEL: 'warn',
+        MAX_SOCKETS_PER_USER: '1000000',
+        MAX_CONNECTIONS_PER_IP_PER_MIN: '100000000',
+        IDLE_TIMEOUT_MS: String(24 * 3600 * 1000),
+        ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}),
+        ...opts.gatewayEnv,
+      };
+      const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+      const child = this.group.spawn(`gateway-${i}`, process.execPath, [...nodeArgs, join(this.root, 'dist', 'main.js')], {
+        cwd: this.root,
+        env,
+      });
+      children.push(child);
+      urls.push(`http://127.0.0.1:${port}`);
+      await waitForHttp(`http://127.0.0.1:${port}/ready`, child);
+    }
+    return {
+      kind: 'gateway',
+      urls,
+      serverPids: children.map((c) => c.pid),
+      helperPids: { chat: chat.pid },
+      heapBytes: async () => {
+        const texts = await Promise.all(urls.map((u) => fetch(`${u}/metrics`).then((r) => r.text())));
+        return texts.reduce((sum, t) => sum + Number(/^nodejs_heap_size_used_bytes\s+(\S+)/m.exec(t)?.[1] ?? NaN), 0);
+      },
+      connections: async () =>
+        (await Promise.all(urls.map((u) => fetchJson<{ connections: number }>(`${u}/health`)))).reduce((s, x) => s + x.connections, 0),
+      chatCalls: async () => (await fetchJson<{ calls: Record<string, number> }>(`${chatUrl}/stats`)).calls,
+      stop: async () => {
+        await Promise.all(children.map((c) => this.group.stop(c, 15_000)));
+        await this.group.stop(chat);
+      },
+    };
+  }
+}
+
+async function fetchJson<T>(url: string): Promise<T> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+  return (await res.json()) as T;
+}

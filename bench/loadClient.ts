@@ -1,0 +1,276 @@
+/**
+ * A load-generating process, driven by the orchestrator over IPC (lib/loadProtocol.ts). It holds
+ * both ends of the conversations it drives where it can, so send and receive times come from
+ * one clock; across processes it uses the wall clock of this machine.
+ */
+import { BenchSocket, type SocketListener } from './lib/benchSocket.js';
+import { Histogram } from './lib/histogram.js';
+import { serveIpc } from './lib/ipc.js';
+import { TokenSigner } from './lib/jwt.js';
+import {
+  nowMs,
+  taggedContent,
+  type CollectCmd,
+  type CollectResult,
+  type ConnectCmd,
+  type ConnectResult,
+  type RoomsCmd,
+  type RoomsResult,
+  type RunCmd,
+  type RunResult,
+  type StatusResult,
+  type CloseResult,
+} from './lib/loadProtocol.js';
+import { stringField } from './lib/wire.js';
+
+/** Figures of one measured step, filled by sends, acks and arriving frames. */
+class StepStats {
+  sent = 0;
+  outstanding = 0;
+  acked = 0;
+  ackErrors = 0;
+  readonly ack = new Histogram();
+  delivered = 0;
+  readonly delivery = new Histogram();
+  readonly events: Record<string, number> = {};
+  readonly errors: string[] = [];
+}
+
+const MAX_IDS_PER_SOCKET = 64;
+const CONTENT_MARK = '"content":"s';
+
+const sockets = new Map<string, BenchSocket>();
+const steps = new Map<number, StepStats>();
+/** Steps at or below this one were collected: their late deliveries are ignored. */
+let lastCollected = 0;
+let currentStep: StepStats | undefined;
+let collectIds = false;
+let unexpectedCloses = 0;
+const closeCodes: Record<string, number> = {};
+
+const listener: SocketListener = {
+  onEvent(socket, name, frame, receivedAt) {
+    if (name !== 'receive_message') {
+      if (currentStep) currentStep.events[name] = (currentStep.events[name] ?? 0) + 1;
+      return;
+    }
+    if (collectIds && socket.receivedIds.length < MAX_IDS_PER_SOCKET) {
+      const id = stringField(frame, 'message_id');
+      if (id) socket.receivedIds.push(id);
+    }
+    // The content is `s{step}|{sent at}|…`: a cheap scan instead of JSON.parse per frame.
+    const at = frame.indexOf(CONTENT_MARK);
+    if (at < 0) return;
+    const stepStart = at + CONTENT_MARK.length;
+    const bar = frame.indexOf('|', stepStart);
+    const stats = stepStats(Number(frame.slice(stepStart, bar)));
+    if (!stats) return;
+    stats.delivered++;
+    stats.delivery.record(receivedAt - Number(frame.slice(bar + 1, frame.indexOf('|', bar + 1))));
+  },
+  onClose(socket, code, wasExpected) {
+    sockets.delete(socket.user);
+    if (wasExpected) return;
+    unexpectedCloses++;
+    closeCodes[code] = (closeCodes[code] ?? 0) + 1;
+  },
+};
+
+/**
+ * A step's figures; created by the first delivery when this process sends nothing in the step
+ * (room members elsewhere), or when its own `run` command has not arrived yet.
+ */
+function stepStats(step: number): StepStats | undefined {
+  let stats = steps.get(step);
+  if (!stats && step > lastCollected) steps.set(step, (stats = new StepStats()));
+  return stats;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Calls `due(elapsedMs)` every 2 ms until it returns true. */
+function everyTick(due: (elapsedMs: number) => boolean): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (due(performance.now() - t0)) {
+        clearInterval(timer);
+        resolve(performance.now() - t0);
+      }
+    }, 2);
+  });
+}
+
+async function connect(cmd: ConnectCmd): Promise<ConnectResult> {
+  const signer = new TokenSigner(cmd.jwtSecret);
+  const auths = cmd.users.map((user) => ({ token: signer.sign(user), user_id: user }));
+  const latency = new Histogram();
+  const errors: string[] = [];
+  let started = 0;
+  let pending = 0;
+  let connected = 0;
+  let failed = 0;
+  const elapsedMs = await everyTick((elapsed) => {
+    const due = Math.floor((cmd.rate * elapsed) / 1000);
+    while (started < cmd.users.length && started < due && pending < cmd.maxPending) {
+      const user = cmd.users[started];
+      const socket = new BenchSocket(user, listener);
+      const t0 = performance.now();
+      started++;
+      pending++;
+      socket.connect(cmd.url, auths[started - 1], cmd.timeoutMs).then(
+        () => {
+          pending--;
+          connected++;
+          latency.record(performance.now() - t0);
+          sockets.set(user, socket);
+        },
+        (e: Error) => {
+          pending--;
+          failed++;
+          if (errors.length < 5) errors.push(e.message);
+        },
+      );
+    }
+    return connected + failed === cmd.users.length;
+  });
+  return { connected, failed, elapsedMs, latency: latency.toJSON(), errors };
+}
+
+async function rooms(cmd: RoomsCmd): Promise<RoomsResult> {
+  const event = cmd.cmd === 'join' ? 'join_room' : 'leave_room';
+  const errors: string[] = [];
+  let ok = 0;
+  let failed = 0;
+  const window = 200;
+  for (let i = 0; i < cmd.memberships.length; i += window) {
+    await Promise.all(
+      cmd.memberships.slice(i, i + window).map(
+        ([user, room]) =>
+          new Promise<void>((resolve) => {
+            const socket = sockets.get(user);
+            if (!socket) {
+              failed++;
+              return resolve();
+            }
+            socket.emit(event, JSON.stringify({ room_id: room }), (isOk, frame, at) => {
+              if (isOk) ok++;
+              else {
+                failed++;
+                if (errors.length < 5) errors.push(frame.slice(at, at + 160));
+              }
+              resolve();
+            });
+          }),
+      ),
+    );
+  }
+  return { ok, failed, errors };
+}
+
+async function run(cmd: RunCmd): Promise<RunResult> {
+  const stats = stepStats(cmd.step) ?? new StepStats();
+  currentStep = stats;
+  collectIds = cmd.collectIds ?? false;
+  const senders = cmd.senders.flatMap(([user, to]) => {
+    const socket = sockets.get(user);
+    return socket ? [{ socket, to, seq: 0 }] : [];
+  });
+  const pad = 'x'.repeat(Math.max(1, cmd.contentBytes - 24));
+  const onAck = (sentAt: number) => (ok: boolean, frame: string, at: number) => {
+    stats.outstanding--;
+    if (ok) {
+      stats.acked++;
+      stats.ack.record(performance.now() - sentAt);
+      return;
+    }
+    stats.ackErrors++;
+    if (stats.errors.length < 5) stats.errors.push(frame.slice(at, at + 200));
+  };
+  const emitOne = (s: (typeof senders)[number]) => {
+    const seq = ++s.seq;
+    let event: string = cmd.kind;
+    let payload: string;
+    if (cmd.kind === 'storm') {
+      const ids = s.socket.receivedIds;
+      if (seq % 2 === 0 && ids.length > 0) {
+        event = 'message_delivered';
+        payload = `{"message_id":"${ids[(seq / 2) % ids.length]}"}`;
+      } else {
+        event = 'typing';
+        payload = `{"receiver_id":"${s.to}"}`;
+      }
+    } else {
+      const field = cmd.kind === 'send_group_message' ? 'room_id' : 'receiver_id';
+      const content = taggedContent(cmd.step, nowMs(), pad);
+      payload = `{"${field}":"${s.to}","content":"${content}","client_msg_id":"${s.socket.user}-${cmd.step}-${seq}"}`;
+    }
+    stats.sent++;
+    stats.outstanding++;
+    s.socket.emit(event, payload, onAck(performance.now()));
+  };
+  // Emits what is due every tick; after a stall at most 200 ms worth at once, the rest is skipped.
+  const burst = Math.max(1, Math.ceil(cmd.rate * 0.2));
+  let issued = 0;
+  let skipped = 0;
+  let next = 0;
+  const sendMs =
+    senders.length === 0
+      ? 0
+      : await everyTick((elapsed) => {
+          const scheduled = Math.floor((cmd.rate * Math.min(elapsed, cmd.durationMs)) / 1000);
+          let due = scheduled - issued;
+          if (due > burst) {
+            skipped += due - burst;
+            issued += due - burst;
+            due = burst;
+          }
+          for (let i = 0; i < due; i++) emitOne(senders[next++ % senders.length]);
+          issued += due;
+          return elapsed >= cmd.durationMs;
+        });
+  const drainUntil = performance.now() + cmd.drainMs;
+  while (stats.outstanding > 0 && performance.now() < drainUntil) await sleep(10);
+  return {
+    sent: stats.sent,
+    skipped,
+    acked: stats.acked,
+    ackErrors: stats.ackErrors,
+    ackTimeouts: stats.outstanding,
+    ack: stats.ack.toJSON(),
+    sendMs,
+    errors: stats.errors,
+  };
+}
+
+async function collect(cmd: CollectCmd): Promise<CollectResult> {
+  const stats = stepStats(cmd.step) ?? new StepStats();
+  const deadline = performance.now() + cmd.maxWaitMs;
+  let last = -1;
+  while (stats.delivered !== last && performance.now() < deadline) {
+    last = stats.delivered;
+    await sleep(cmd.settleMs);
+  }
+  steps.delete(cmd.step);
+  lastCollected = Math.max(lastCollected, cmd.step);
+  if (currentStep === stats) currentStep = undefined;
+  return { delivered: stats.delivered, delivery: stats.delivery.toJSON(), events: stats.events };
+}
+
+function status(): StatusResult {
+  let open = 0;
+  for (const s of sockets.values()) if (s.open) open++;
+  return { open, unexpectedCloses, closeCodes };
+}
+
+async function closeAll(cmd: { timeoutMs: number }): Promise<CloseResult> {
+  const all = [...sockets.values()];
+  const dropped = unexpectedCloses;
+  await Promise.all(all.map((s) => s.close(cmd.timeoutMs)));
+  sockets.clear();
+  unexpectedCloses = 0;
+  for (const k of Object.keys(closeCodes)) delete closeCodes[k];
+  return { closed: all.length, unexpectedCloses: dropped };
+}
+
+serveIpc({ connect, join: rooms, leave: rooms, run, collect, status, close: closeAll });

@@ -1,0 +1,108 @@
+/**
+ * `npm run bench`: measures the gateway against a bare Socket.IO relay, each server in its own
+ * process on loopback, driven by separate load processes; writes bench/results/latest.{json,md}
+ * and prints the tables. `npm run bench -- --quick` for a short run; `--help` for the options.
+ */
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { compileBench, ensureGatewayBuilt, type GatewayBuild } from './lib/build.js';
+import { LoadFleet } from './lib/fleet.js';
+import { parseOptions, type BenchOptions } from './lib/options.js';
+import { ProcessGroup } from './lib/processes.js';
+import { renderProfileSummary, summarizeProfile, type ProfileSummary } from './lib/profileSummary.js';
+import { describeMachine, renderMarkdown, writeReport } from './lib/report.js';
+import type { Scenario, ScenarioContext, ScenarioResult } from './lib/scenario.js';
+import { Servers } from './lib/servers.js';
+import { connections } from './scenarios/connections.js';
+import { fanout } from './scenarios/fanout.js';
+import { redis } from './scenarios/redis.js';
+import { relay } from './scenarios/relay.js';
+import { storm } from './scenarios/storm.js';
+
+const SCENARIOS: Scenario[] = [connections, relay, fanout, storm, redis];
+const benchDir = import.meta.dirname;
+const root = resolve(benchDir, '..');
+
+function options(): BenchOptions {
+  try {
+    return parseOptions(process.argv.slice(2));
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(2);
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = options();
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const log = (line: string) => console.log(line);
+  const machine = describeMachine();
+  log(`bench (${opts.profile.name}): ${opts.only.join(', ')} against ${opts.servers.join(' and ')}; load average ${machine.loadAverageStart.toFixed(2)}`);
+  if (machine.loadAverageStart > 0.5) log('WARNING: the machine is busy (load average > 0.5): figures will be rough.');
+  const build: GatewayBuild = opts.noBuild ? { state: 'fresh', note: 'not checked (--no-build)' } : ensureGatewayBuilt(root, log);
+  const buildDir = await compileBench(benchDir);
+
+  const group = new ProcessGroup();
+  group.installSignalHandlers();
+  const cpuProfDir = opts.cpuProf ? join(benchDir, 'results', 'profiles') : undefined;
+  if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+  let step = 0;
+  const ctx: ScenarioContext = {
+    opts,
+    profile: opts.profile,
+    servers: new Servers(group, root, buildDir),
+    fleet: new LoadFleet(group, buildDir, opts.loadProcesses),
+    cpuProfDir,
+    earlier: new Map(),
+    log,
+    nextStep: () => ++step,
+  };
+  const results: ScenarioResult[] = [];
+  try {
+    for (const scenario of SCENARIOS.filter((s) => opts.only.includes(s.name))) {
+      const s0 = performance.now();
+      log(`\n== ${scenario.title}`);
+      try {
+        const result = await scenario.run(ctx);
+        results.push(result);
+        ctx.earlier.set(scenario.name, result);
+      } catch (e) {
+        const error = e as Error;
+        log(`  FAILED: ${error.stack ?? error.message}`);
+        results.push({ name: scenario.name, title: scenario.title, figures: { error: error.message }, rows: [], skipped: `FAILED: ${error.message}` });
+      }
+      log(`  (${((performance.now() - s0) / 1000).toFixed(1)} s)`);
+    }
+  } finally {
+    await group.stopAll();
+  }
+  machine.loadAverageEnd = loadavg()[0];
+  const profiles = cpuProfDir ? profilesSince(cpuProfDir, startedAt) : [];
+  const report = { root, opts, machine, build, startedAt, durationS: (performance.now() - t0) / 1000, results, profiles };
+  const files = writeReport(report, join(benchDir, 'results'));
+  console.log(`\n${renderMarkdown(report)}`);
+  log(`wrote ${files.json} and ${files.md}`);
+  if (cpuProfDir) {
+    for (const p of profiles) log(`\n${renderProfileSummary(p)}`);
+    log(`\ngateway CPU profiles in ${cpuProfDir} (open them in Chrome DevTools or speedscope for the call trees)`);
+  }
+}
+
+/** Summaries of the gateway profiles written during this run (one per gateway process). */
+function profilesSince(dir: string, since: Date): ProfileSummary[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).mtimeMs >= since.getTime())
+    .map((f) => summarizeProfile(f));
+}
+
+main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    console.error(e.stack ?? e.message);
+    process.exit(1);
+  },
+);

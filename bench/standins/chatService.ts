@@ -1,0 +1,93 @@
+/**
+ * A fast stand-in for the chat-service (contract section 6), in its own process: plain
+ * node:http with keep-alive, no validation, no storage beyond a bounded map of message id →
+ * sender (receipts must name the sender). Announces its port over IPC; `GET /stats` counts calls.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { announceReady } from '../lib/ipc.js';
+
+const MAX_SENDERS = 1_000_000;
+const senders = new Map<string, string>();
+let seq = 0;
+const calls: Record<string, number> = {};
+let itemsStored = 0;
+let receiptsStored = 0;
+
+type Json = Record<string, unknown>;
+
+function store(m: Json): { message: Json } {
+  const message_id = `m${(++seq).toString(36)}`;
+  if (senders.size >= MAX_SENDERS) senders.delete(senders.keys().next().value!);
+  senders.set(message_id, String(m.sender_id));
+  itemsStored++;
+  const { idempotency_key: _key, ...fields } = m;
+  return { message: { ...fields, message_id, created_at: new Date().toISOString() } };
+}
+
+/** `[status, body]` of one receipt. */
+function receipt(messageId: string, r: Json): [number, Json] {
+  const sender = senders.get(messageId);
+  if (sender === undefined) return [404, { error: { status: 404, code: 'NOT_FOUND' } }];
+  receiptsStored++;
+  return [200, { message_id: messageId, sender_id: sender, status: r.status, at: new Date().toISOString() }];
+}
+
+function route(method: string, path: string, body: Json): [number, unknown, string] {
+  if (method === 'POST' && path === '/messages') return [201, store(body), 'create_message'];
+  if (method === 'POST' && path === '/messages/batch') {
+    return [200, { results: (body.messages as Json[]).map(store) }, 'create_message_batch'];
+  }
+  if (method === 'POST' && path === '/receipts/batch') {
+    const results = (body.receipts as Json[]).map((r) => receipt(String(r.message_id), r)[1]);
+    return [200, { results }, 'receipt_batch'];
+  }
+  const parts = path.split('/');
+  // /messages/{id}/receipts
+  if (method === 'POST' && parts.length === 4 && parts[1] === 'messages' && parts[3] === 'receipts') {
+    const [status, answer] = receipt(decodeURIComponent(parts[2]), body);
+    return [status, answer, 'receipt'];
+  }
+  // /rooms/{room}/members/{user}: everyone is a member
+  if (method === 'GET' && parts.length === 5 && parts[1] === 'rooms' && parts[3] === 'members') {
+    return [200, { room_id: decodeURIComponent(parts[2]), user_id: decodeURIComponent(parts[4]) }, 'room_membership'];
+  }
+  if (method === 'DELETE' && parts.length === 3 && parts[1] === 'messages') {
+    const id = decodeURIComponent(parts[2]);
+    return [200, { message_id: id, sender_id: senders.get(id) ?? 'unknown' }, 'delete_message'];
+  }
+  if (method === 'GET' && path === '/stats') return [200, { calls, items_stored: itemsStored, receipts_stored: receiptsStored }, 'stats'];
+  if (method === 'GET' && path === '/health') return [200, { status: 'ok' }, 'health'];
+  return [404, { error: { code: 'NOT_FOUND', message: `no route ${method} ${path}` } }, 'unknown'];
+}
+
+const server = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    let status: number;
+    let answer: unknown;
+    let name: string;
+    try {
+      const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as Json) : {};
+      [status, answer, name] = route(req.method ?? 'GET', (req.url ?? '/').split('?')[0], body);
+    } catch (e) {
+      [status, answer, name] = [400, { error: { code: 'VALIDATION_FAILED', message: (e as Error).message } }, 'bad_request'];
+    }
+    if (name !== 'stats') calls[name] = (calls[name] ?? 0) + 1;
+    const text = JSON.stringify(answer);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  });
+});
+// New TCP connections show whether the gateway reuses its keep-alive connections.
+server.on('connection', () => {
+  calls.tcp_connections_opened = (calls.tcp_connections_opened ?? 0) + 1;
+});
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+  announceReady({ port: (server.address() as AddressInfo).port });
+});
+process.on('disconnect', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0));
