@@ -2,7 +2,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
-import { Encoder } from 'socket.io-parser';
 import { LocalTokenVerifier } from './auth/LocalTokenVerifier.js';
 import { RemoteTokenVerifier } from './auth/RemoteTokenVerifier.js';
 import { AuthClient } from './clients/AuthClient.js';
@@ -32,7 +31,7 @@ import { Dispatcher } from './socket/dispatcher.js';
 import { allHandlers } from './socket/handlers/index.js';
 import { relayTyping } from './socket/handlers/typing.js';
 import { handshakeMiddleware } from './socket/handshake.js';
-import { SizedDecoder } from './socket/SizedDecoder.js';
+import { Encoder, SizedDecoder } from './socket/SizedDecoder.js';
 import type { GatewayServer, GatewayServices } from './socket/types.js';
 import { TypingTracker } from './typing/TypingTracker.js';
 

@@ -1,4 +1,13 @@
-import { Decoder, type Packet } from 'socket.io-parser';
+import { createRequire } from 'node:module';
+import type { Packet } from 'socket.io-parser';
+
+// Socket.IO loads the parser's CommonJS build; its ESM entry for Node is the debug build
+// (every packet logged through `debug`), measurably slower. Use the same build as Socket.IO.
+const parser = createRequire(import.meta.url)('socket.io-parser') as typeof import('socket.io-parser');
+const { Decoder } = parser;
+
+/** The Encoder Socket.IO uses by default, from the same (non-debug) build. */
+export const { Encoder } = parser;
 
 /** The byte size of the frame(s) an event arrived in, set on its arguments array. */
 export const FRAME_BYTES = Symbol('frameBytes');
