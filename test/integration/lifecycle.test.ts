@@ -1,18 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { SERVICE_NAME } from '../../src/app.js';
 import { startAuthService } from '../../src/reference/authService.js';
 import { startChatService } from '../../src/reference/chatService.js';
 import { collect, connectError, nextEvent, request, waitFor } from '../support/events.js';
+import { gatewayEnv, runToExit, spawnGateway, type GatewayProcess } from '../support/gatewayProcess.js';
 import { counter, sample, samples, scrape } from '../support/metrics.js';
 import { expectIsoTime, health, uniqueId, useStack, within } from '../support/scenarios.js';
 import { TEST_SECRET, startStack, type AuthStandIn, type ChatStandIn, type Stack } from '../support/stack.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
 
 /** Holds every POST /messages of the chat stand-in for `delayMs` before storing it. */
 function delayMessages(chat: ChatStandIn, delayMs: number): void {
@@ -165,21 +163,10 @@ describe('lifecycle: graceful stop in process', () => {
   });
 });
 
-/** A gateway started the way operators start it: `node --import tsx src/main.ts`. */
-interface GatewayProcess {
-  child: ChildProcess;
-  /** The parsed "gateway listening" JSON log line. */
-  listening: Promise<Record<string, any>>;
-  /** Resolves once the process exited and its output was read. */
-  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stdout(): string;
-  stderr(): string;
-}
-
 describe('lifecycle: the gateway process', () => {
   let auth: AuthStandIn;
   let chat: ChatStandIn;
-  const children: ChildProcess[] = [];
+  const gateways: GatewayProcess[] = [];
   const sockets: ClientSocket[] = [];
   const tempDirs: string[] = [];
 
@@ -189,50 +176,19 @@ describe('lifecycle: the gateway process', () => {
   });
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.disconnect();
-    for (const child of children.splice(0)) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
+    await Promise.all(gateways.splice(0).map((g) => g.kill('SIGKILL')));
     for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
     await Promise.all([auth.close(), chat.close()]);
   });
 
   /** What a working deployment sets, pointing at this test's stand-ins. */
-  const goodEnv = (): Record<string, string> => ({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    JWT_SECRET: TEST_SECRET,
-    AUTH_SERVICE_URL: auth.url,
-    CHAT_SERVICE_URL: chat.url,
-    LOG_LEVEL: 'info',
-    RATE_LIMIT_ENABLED: 'false',
-  });
+  const goodEnv = () => gatewayEnv({ auth, chat });
 
-  /** Spawns main with exactly `env` (plus PATH, and no .env file unless ENV_FILE is given). */
-  function spawnGateway(env: Record<string, string>): GatewayProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ENV_FILE: join(tmpdir(), 'lifecycle-test-no-such.env'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
-    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-      child.once('close', (code, signal) => done({ code, signal })),
-    );
-    const listening = new Promise<Record<string, any>>((found, failed) => {
-      child.stdout!.on('data', (c: Buffer) => {
-        out += c.toString('utf8');
-        for (const line of out.split('\n').slice(0, -1)) {
-          const entry = parseJson(line);
-          if (entry?.message === 'gateway listening') found(entry);
-        }
-      });
-      void closed.then(({ code }) => failed(new Error(`gateway exited (${code}) before listening: ${err}`)));
-    });
-    listening.catch(() => undefined); // bad-config tests never wait for it
-    return { child, listening, closed, stdout: () => out, stderr: () => err };
+  /** A gateway process (`node --import tsx src/main.ts`) with exactly `env`, once it listens; killed after the test. */
+  async function startGateway(env: Record<string, string>): Promise<GatewayProcess> {
+    const gw = await spawnGateway(env);
+    gateways.push(gw);
+    return gw;
   }
 
   /** A socket.io client of the spawned gateway, resolved after `connected`. */
@@ -249,8 +205,8 @@ describe('lifecycle: the gateway process', () => {
   }
 
   it('logs "gateway listening" with its port as a JSON line and serves /health there', async () => {
-    const gw = spawnGateway(goodEnv());
-    const entry = await gw.listening;
+    const gw = await startGateway(goodEnv());
+    const entry = gw.listening;
     expect(entry).to.include({ level: 'info', service: SERVICE_NAME });
     expect(entry.port).to.be.a('number').above(0);
     const res = await fetch(`http://127.0.0.1:${entry.port}/health`);
@@ -260,17 +216,16 @@ describe('lifecycle: the gateway process', () => {
 
   it('on SIGTERM acks the in-flight message, then exits with code 0 within SHUTDOWN_TIMEOUT_MS', async () => {
     const shutdownTimeoutMs = 3000;
-    const gw = spawnGateway({ ...goodEnv(), SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs) });
-    const { port } = await gw.listening;
-    const alice = await connectTo(port, 'alice');
+    const gw = await startGateway({ ...goodEnv(), SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs) });
+    const alice = await connectTo(gw.port, 'alice');
     const shutdowns = collect(alice, 'server_shutdown');
     delayMessages(chat, 500);
     const ack = request(alice, 'send_message', { receiver_id: 'bob', content: 'before the lights go out', client_msg_id: 'term-1' });
     await waitFor(() => messagePosts(chat).length === 1, 3000, 'the message to reach the chat-service');
 
-    gw.child.kill('SIGTERM');
+    const exited = gw.kill('SIGTERM');
     const body = await ack.catch((e: Error) => e);
-    const { code } = await within(gw.closed, shutdownTimeoutMs + 2000, 'process exit');
+    const { code } = await within(exited, shutdownTimeoutMs + 2000, 'process exit');
     expect(code, gw.stderr()).to.equal(0);
     expect(shutdowns).to.have.length(1);
     expect(body, 'ack of the in-flight send_message').to.not.be.an('error');
@@ -293,11 +248,10 @@ describe('lifecycle: the gateway process', () => {
           if (v === null) delete env[k];
           else env[k] = v;
         }
-        const gw = spawnGateway(env);
-        const { code } = await within(gw.closed, 10_000, 'process exit');
+        const { code, stdout, stderr } = await runToExit(env, { timeoutMs: 10_000 });
         expect(code).to.equal(1);
-        expect(gw.stderr()).to.include(variable);
-        expect(gw.stdout()).to.not.include('gateway listening');
+        expect(stderr).to.include(variable);
+        expect(stdout).to.not.include('gateway listening');
       });
     }
   });
@@ -308,20 +262,11 @@ describe('lifecycle: the gateway process', () => {
     const file = join(dir, 'gateway.env');
     // CHAT_SERVICE_URL comes only from the file; PORT and INSTANCE_ID are overridden by the environment.
     writeFileSync(file, [`CHAT_SERVICE_URL=${chat.url}`, `JWT_SECRET=${TEST_SECRET}`, 'PORT=abc', 'INSTANCE_ID=from-file', ''].join('\n'));
-    const gw = spawnGateway({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', INSTANCE_ID: 'from-env', ENV_FILE: file });
-    const { port } = await gw.listening;
-    const res = await fetch(`http://127.0.0.1:${port}/health`);
+    const gw = await startGateway({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', INSTANCE_ID: 'from-env', ENV_FILE: file });
+    const res = await fetch(`${gw.url}/health`);
     expect(await res.json()).to.include({ status: 'ok', instance_id: 'from-env' });
-    const alice = await connectTo(port, 'alice');
+    const alice = await connectTo(gw.port, 'alice');
     expect((await request(alice, 'send_message', { receiver_id: 'bob', content: 'via the file' })).ok).to.equal(true);
     expect(messagePosts(chat)).to.have.length(1);
   });
 });
-
-function parseJson(line: string): Record<string, any> | undefined {
-  try {
-    return JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-}

@@ -1,7 +1,7 @@
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { createGateway, type Gateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger, type Logger } from '../../src/observability/logger.js';
 import { startAuthService } from '../../src/reference/authService.js';
 import { startChatService } from '../../src/reference/chatService.js';
 
@@ -33,8 +33,13 @@ export interface ConnectOptions {
   ttlS?: number;
 }
 
+export interface StackOptions {
+  /** The gateway's logger, owned by the caller (`stop()` leaves it open); by default a silent one (TEST_LOGS=1 prints it). */
+  logger?: Logger;
+}
+
 /** Starts services and a gateway; `env` overrides the gateway's configuration. */
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(env: Record<string, string> = {}, opts: StackOptions = {}): Promise<Stack> {
   const auth = await startAuthService({ jwtSecret: TEST_SECRET });
   const chat = await startChatService({});
   const config = loadConfig({
@@ -46,7 +51,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     LOG_LEVEL: 'error',
     ...env,
   });
-  const logger = createLogger({ level: config.logLevel, service: 'test', instanceId: config.instanceId, silent: !process.env.TEST_LOGS });
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, service: 'test', instanceId: config.instanceId, silent: !process.env.TEST_LOGS });
   const gateway = createGateway(config, { logger });
   const port = await gateway.listen();
   const url = `http://127.0.0.1:${port}`;

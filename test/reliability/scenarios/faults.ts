@@ -3,15 +3,13 @@
  * steady message stream, an auth-service outage under connection churn, and SIGTERM under load
  * on a real gateway process. Each scenario measures and returns figures; it never asserts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { startAuthService } from '../../../src/reference/authService.js';
 import { startChatService, type StoredMessage } from '../../../src/reference/chatService.js';
 import { startHttp, type RunningServer } from '../../../src/reference/serviceKit.js';
 import type { ChatMessage } from '../../../src/socket/events.js';
 import { request, sleep } from '../../support/events.js';
+import { gatewayEnv, spawnGateway, type GatewayProcess } from '../../support/gatewayProcess.js';
 import { counter, sample } from '../../support/metrics.js';
 import { TEST_SECRET, startStack, type Stack } from '../../support/stack.js';
 import { seededRandom, type Intensity, type ScenarioResult } from '../scenario.js';
@@ -116,7 +114,6 @@ const POST_MESSAGES = { method: 'POST', path: /^\/messages$/ };
 /** Client-side outcomes that are not ack codes. */
 const NO_ACK = 'NO_ACK (client ack timeout)';
 const UNANSWERED = 'UNANSWERED (socket closed before the ack)';
-const ROOT = resolve(import.meta.dirname, '../../..');
 
 /** Runs every fault scenario at `intensity`; a scenario that breaks reports `scenario error`. */
 export async function run(intensity: Intensity): Promise<ScenarioResult[]> {
@@ -407,16 +404,7 @@ async function shutdownUnderLoad(b: Bounds): Promise<ScenarioResult> {
   let clients: Clients | undefined;
   try {
     chat.faults.add({ delayMs: SHUTDOWN_CHAT_DELAY_MS, match: POST_MESSAGES });
-    gateway = await spawnGateway({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      JWT_SECRET: TEST_SECRET,
-      AUTH_SERVICE_URL: auth.url,
-      CHAT_SERVICE_URL: chat.url,
-      LOG_LEVEL: 'info',
-      RATE_LIMIT_ENABLED: 'false',
-      SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
-    });
+    gateway = await spawnGateway({ ...gatewayEnv({ auth, chat }), SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
     const gw = gateway;
     clients = new Clients(gw.url, (u) => auth.issueToken(u));
     const pairs = await connectPairs(clients, 'term', b.shutdownPairs);
@@ -427,10 +415,10 @@ async function shutdownUnderLoad(b: Bounds): Promise<ScenarioResult> {
     await sleep(b.shutdownWarmupMs);
 
     const termAt = Date.now();
-    gw.child.kill('SIGTERM');
+    const exiting = gw.kill('SIGTERM');
     const ready = pollReady(gw);
-    const forced = setTimeout(() => gw.child.kill('SIGKILL'), SHUTDOWN_TIMEOUT_MS + 5000);
-    const exit = await gw.exited;
+    const forced = setTimeout(() => void gw.kill('SIGKILL'), SHUTDOWN_TIMEOUT_MS + 5000);
+    const exit = await exiting;
     clearTimeout(forced);
     const readyPolls = await ready;
     await stream.stop();
@@ -468,8 +456,7 @@ async function shutdownUnderLoad(b: Bounds): Promise<ScenarioResult> {
     };
   } finally {
     clients?.closeAll();
-    if (gateway && gateway.child.exitCode === null && gateway.child.signalCode === null) gateway.child.kill('SIGKILL');
-    await gateway?.exited;
+    await gateway?.kill('SIGKILL');
     await Promise.all([auth.close(), chat.close()]);
   }
 }
@@ -477,7 +464,7 @@ async function shutdownUnderLoad(b: Bounds): Promise<ScenarioResult> {
 /** Polls `/ready` every 10 ms until the process exited. */
 async function pollReady(gw: GatewayProcess): Promise<{ first503At?: number; ok200: number }> {
   const polls: { first503At?: number; ok200: number } = { ok200: 0 };
-  while (gw.alive()) {
+  while (gw.alive) {
     try {
       const res = await fetch(`${gw.url}/ready`, { signal: AbortSignal.timeout(500) });
       await res.arrayBuffer();
@@ -489,66 +476,6 @@ async function pollReady(gw: GatewayProcess): Promise<{ first503At?: number; ok2
     await sleep(10);
   }
   return polls;
-}
-
-/** A spawned gateway process. */
-interface GatewayProcess {
-  child: ChildProcess;
-  url: string;
-  alive(): boolean;
-  /** Resolves once the process exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-  /** True when a JSON log line with this `message` was written. */
-  logged(message: string): boolean;
-}
-
-/** Spawns `node --import tsx src/main.ts` with exactly `env` (plus PATH, no .env file); resolves once it listens. */
-function spawnGateway(env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ENV_FILE: join(tmpdir(), 'faults-scenario-no-such.env'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const messages = new Set<string>();
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-4000)));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((done) =>
-    child.once('exit', (code, signal) => done({ code, signal, at: Date.now() })),
-  );
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  return new Promise((found, failed) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      failed(new Error(`gateway did not log "gateway listening" within 20 s: ${stderr}`));
-    }, 20_000);
-    void exited.then(({ code }) => {
-      clearTimeout(timer);
-      failed(new Error(`gateway exited (${code}) before listening: ${stderr}`));
-    });
-    let buffered = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      const lines = (buffered + chunk).split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        const entry = parseJson(line);
-        if (typeof entry?.message === 'string') messages.add(entry.message);
-        if (entry?.message === 'gateway listening' && typeof entry.port === 'number') {
-          clearTimeout(timer);
-          found({ child, url: `http://127.0.0.1:${entry.port}`, alive, exited, logged: (m) => messages.has(m) });
-        }
-      }
-    });
-  });
-}
-
-function parseJson(line: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

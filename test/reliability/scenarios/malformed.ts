@@ -3,13 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { io as connectClient } from 'socket.io-client';
 import winston from 'winston';
-import { createGateway, type Gateway } from '../../../src/app.js';
-import { loadConfig } from '../../../src/config/config.js';
+import type { Gateway } from '../../../src/app.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { startAuthService } from '../../../src/reference/authService.js';
-import { startChatService } from '../../../src/reference/chatService.js';
 import { RawPollingClient, RawWsClient, type Outcome } from '../../support/rawClient.js';
-import { TEST_SECRET, type AuthStandIn, type ChatStandIn } from '../../support/stack.js';
+import { startStack, type AuthStandIn, type ChatStandIn } from '../../support/stack.js';
 import { rssMiB, seededRandom, type Intensity, type ScenarioResult } from '../scenario.js';
 
 /**
@@ -73,6 +70,9 @@ const BOUNDS: Record<Intensity, Bounds> = {
 const SEED = 0xc0ffee;
 const MAX_PAYLOAD_BYTES = 65536;
 const API_KEY = 'malformed-scenario-key';
+/** The gateway's, and its logger's (which is built before the gateway's configuration). */
+const LOG_LEVEL = 'debug';
+const INSTANCE_ID = 'malformed-scenario';
 /** A log line an injection would forge; the log watch counts lines that parse to it. */
 export const FORGED_MESSAGE = 'forged log line';
 const FORGED_LINE = `\r\n{"level":"error","message":"${FORGED_MESSAGE}"}\r\n`;
@@ -246,34 +246,29 @@ interface Harness {
 }
 
 async function startHarness(): Promise<Harness> {
-  const auth = await startAuthService({ jwtSecret: TEST_SECRET });
-  const chat = await startChatService({});
-  const decoy = await startDecoy();
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    JWT_SECRET: TEST_SECRET,
-    AUTH_SERVICE_URL: auth.url,
-    CHAT_SERVICE_URL: chat.url,
-    LOG_LEVEL: 'debug',
-    RATE_LIMIT_ENABLED: 'false',
-    // Like the rate limits, the flood guard would disconnect a misbehaving socket before its
-    // traffic reached the handlers this scenario is about.
-    FLOOD_DISCONNECT_AFTER: '0',
-    MAX_CONNECTIONS_PER_IP_PER_MIN: '10000000',
-    MAX_SOCKETS_PER_USER: '1000',
-    MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD_BYTES),
-    PUSH_API_KEYS: API_KEY,
-    CHAT_SERVICE_TIMEOUT_MS: '2000',
-    SHUTDOWN_TIMEOUT_MS: '2000',
-  });
   const logs = new LogWatch();
   // The gateway's own format (redaction, JSON lines), written to a stream this scenario reads.
-  const logger = createLogger({ level: config.logLevel, service: 'malformed', instanceId: config.instanceId });
+  const logger = createLogger({ level: LOG_LEVEL, service: 'malformed', instanceId: INSTANCE_ID });
   logger.clear().add(new winston.transports.Stream({ stream: logs.stream, eol: '\n' }));
-  const gateway = createGateway(config, { logger });
-  const port = await gateway.listen();
-  const url = `http://127.0.0.1:${port}`;
+  const stack = await startStack(
+    {
+      INSTANCE_ID,
+      LOG_LEVEL,
+      RATE_LIMIT_ENABLED: 'false',
+      // Like the rate limits, the flood guard would disconnect a misbehaving socket before its
+      // traffic reached the handlers this scenario is about.
+      FLOOD_DISCONNECT_AFTER: '0',
+      MAX_CONNECTIONS_PER_IP_PER_MIN: '10000000',
+      MAX_SOCKETS_PER_USER: '1000',
+      MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD_BYTES),
+      PUSH_API_KEYS: API_KEY,
+      CHAT_SERVICE_TIMEOUT_MS: '2000',
+      SHUTDOWN_TIMEOUT_MS: '2000',
+    },
+    { logger },
+  );
+  const { url, gateway, auth, chat } = stack;
+  const decoy = await startDecoy();
   const proc = new ProcessWatch();
   proc.start();
   let users = 0;
@@ -292,8 +287,8 @@ async function startHarness(): Promise<Harness> {
     user,
     raw: (prefix) => RawWsClient.connect(url, token(user(prefix))),
     async stop() {
-      await gateway.stop();
-      await Promise.all([auth.close(), chat.close(), decoy.close()]);
+      await stack.stop();
+      await decoy.close();
       logger.close();
       proc.stop();
     },
