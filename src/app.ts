@@ -5,6 +5,7 @@ import { Server } from 'socket.io';
 import { LocalTokenVerifier } from './auth/LocalTokenVerifier.js';
 import { RemoteTokenVerifier } from './auth/RemoteTokenVerifier.js';
 import { AuthClient } from './clients/AuthClient.js';
+import type { BackendClient } from './clients/BackendClient.js';
 import { ChatClient } from './clients/ChatClient.js';
 import { ServiceClient, type ServiceClientOptions } from './clients/ServiceClient.js';
 import { SinkPublisher, type Sink, type SinkEventType } from './clients/SinkPublisher.js';
@@ -222,7 +223,7 @@ async function drain(services: GatewayServices, timeoutMs: number): Promise<void
 }
 
 /** Gauges that are read rather than counted, refreshed on each scrape. */
-async function refreshGauges(metrics: Metrics, presence: PresenceStore, clients: Array<AuthClient | ChatClient | undefined>): Promise<void> {
+async function refreshGauges(metrics: Metrics, presence: PresenceStore, clients: Array<BackendClient | undefined>): Promise<void> {
   metrics.onlineUsers.set(await presence.countOnline().catch(() => 0));
   for (const client of clients) {
     if (client) metrics.breakerState.set({ service: client.serviceName }, BREAKER_STATE_VALUE[client.breakerState]);

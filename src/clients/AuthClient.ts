@@ -1,4 +1,5 @@
-import { pathOf, type ServiceClient } from './ServiceClient.js';
+import { BackendClient } from './BackendClient.js';
+import { pathOf } from './ServiceClient.js';
 
 /** What the auth-service says of a valid token. */
 export interface VerifiedToken {
@@ -7,9 +8,7 @@ export interface VerifiedToken {
 }
 
 /** The auth-service calls of contract section 6. */
-export class AuthClient {
-  constructor(private readonly service: ServiceClient) {}
-
+export class AuthClient extends BackendClient {
   /** POST /auth/verify; rejects with a GatewayError (FORBIDDEN/NOT_FOUND/... for a 4xx). */
   verify(token: string, requestId: string): Promise<VerifiedToken> {
     return this.service.request({ method: 'POST', path: '/auth/verify', operation: 'verify', body: { token }, requestId });
@@ -25,17 +24,5 @@ export class AuthClient {
       requestId,
       userId,
     });
-  }
-
-  get breakerState() {
-    return this.service.breakerState;
-  }
-
-  get serviceName(): string {
-    return this.service.name;
-  }
-
-  close(): void {
-    this.service.close();
   }
 }

@@ -1,5 +1,6 @@
 import type { ChatMessage, NewMessage } from '../socket/events.js';
 import { errors } from '../errors/GatewayError.js';
+import { BackendClient } from './BackendClient.js';
 import { Batcher } from './Batcher.js';
 import { batchSender, type Queued } from './chatBatches.js';
 import { pathOf, type ServiceClient } from './ServiceClient.js';
@@ -43,14 +44,12 @@ export interface ChatBatching {
 type ReceiptItem = { messageId: string; userId: string; status: 'delivered' | 'read' };
 
 /** The chat-service calls of contract section 6. */
-export class ChatClient {
+export class ChatClient extends BackendClient {
   private readonly messages?: Batcher<Queued<NewMessage>, ChatMessage>;
   private readonly receipts?: Batcher<Queued<ReceiptItem>, ReceiptResult>;
 
-  constructor(
-    private readonly service: ServiceClient,
-    batching?: ChatBatching,
-  ) {
+  constructor(service: ServiceClient, batching?: ChatBatching) {
+    super(service);
     if (!batching) return;
     this.messages = new Batcher({ ...batching, send: this.messageBatches() });
     this.receipts = new Batcher({ ...batching, send: this.receiptBatches() });
@@ -151,17 +150,5 @@ export class ChatClient {
       if (code === 'NOT_FOUND' || code === 'FORBIDDEN') return false;
       throw e;
     }
-  }
-
-  get breakerState() {
-    return this.service.breakerState;
-  }
-
-  get serviceName(): string {
-    return this.service.name;
-  }
-
-  close(): void {
-    this.service.close();
   }
 }
