@@ -100,6 +100,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     allowRequest: (_req, callback) => callback(accepting ? null : 'draining', accepting),
   });
   if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { key: `${KEY_PREFIX}:socket.io` }));
+  const gauges = () => refreshGauges(metrics, presenceStore, [chat, auth]);
   httpApp = createHttpApp([
     probeRoutes({
       service: SERVICE_NAME,
@@ -109,9 +110,9 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
       presenceStore,
       connections: () => io.engine.clientsCount,
       notReadyReason: async () => (!accepting ? 'draining' : redis && !redis.ready ? 'redis unavailable' : null),
-      refreshGauges: () => refreshGauges(metrics, presenceStore, [chat, auth]),
+      refreshGauges: gauges,
     }),
-    dashboardRoutes({ config, io, presenceStore, metrics, refreshGauges: () => refreshGauges(metrics, presenceStore, [chat, auth]) }),
+    dashboardRoutes({ config, io, presenceStore, metrics, refreshGauges: gauges }),
     pushApiRoutes({
       config,
       io,
