@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdapter } from '@socket.io/redis-adapter';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import { LocalTokenVerifier } from './auth/LocalTokenVerifier.js';
 import { RemoteTokenVerifier } from './auth/RemoteTokenVerifier.js';
@@ -99,7 +99,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: true } : { origin: true },
     allowRequest: (_req, callback) => callback(accepting ? null : 'draining', accepting),
   });
-  if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { key: `${KEY_PREFIX}:socket.io` }));
+  if (redis) io.adapter(redisAdapter(config.redisAdapter, redis));
   const gauges = () => refreshGauges(metrics, presenceStore, [chat, auth]);
   httpApp = createHttpApp([
     probeRoutes({
@@ -221,6 +221,14 @@ async function drain(services: GatewayServices, timeoutMs: number): Promise<void
   // Closing the engine drops unflushed writes: let acks and disconnect packets leave first.
   while (io.engine.clientsCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   if (!finished || !recorded) logger.warn('shutdown timeout reached with work in flight', { in_flight: inFlight.size });
+}
+
+/** The Socket.IO adapter of cluster mode; the only place REDIS_ADAPTER is read. */
+function redisAdapter(kind: GatewayConfig['redisAdapter'], redis: RedisConnections) {
+  const channelPrefix = `${KEY_PREFIX}:socket.io`;
+  return kind === 'sharded'
+    ? createShardedAdapter(redis.pub, redis.sub, { channelPrefix, subscriptionMode: 'dynamic' })
+    : createAdapter(redis.pub, redis.sub, { key: channelPrefix });
 }
 
 /** Gauges that are read rather than counted, refreshed on each scrape. */

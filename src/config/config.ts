@@ -37,6 +37,12 @@ export interface GatewayConfig {
     /** @default 10000 */ halfOpenAfterMs: number;
   };
   redisUrl?: string;
+  /**
+   * Socket.IO Redis adapter: `classic` (PUBLISH/PSUBSCRIBE, any Redis) or `sharded`
+   * (SPUBLISH/SSUBSCRIBE per room, Redis 7+: an instance only hears rooms it has members in).
+   * @default "classic"
+   */
+  redisAdapter: 'classic' | 'sharded';
   /** @default "scoped" */ presenceBroadcast: 'scoped' | 'global';
   /** @default 30000 */ presenceStaleMs: number;
   /** @default 5000 */ typingTimeoutMs: number;
@@ -173,6 +179,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       halfOpenAfterMs: read(env, 'BREAKER_HALF_OPEN_AFTER_MS', int(1), '10000'),
     },
     redisUrl: read(env, 'REDIS_URL', z.url({ protocol: /^rediss?$/ })),
+    redisAdapter: read(env, 'REDIS_ADAPTER', z.enum(['classic', 'sharded']), 'classic'),
     presenceBroadcast: read(env, 'PRESENCE_BROADCAST', z.enum(['scoped', 'global']), 'scoped'),
     presenceStaleMs: read(env, 'PRESENCE_STALE_MS', int(1000), '30000'),
     typingTimeoutMs: read(env, 'TYPING_TIMEOUT_MS', int(1), '5000'),

@@ -69,10 +69,13 @@ export class RedisConnections {
  * unhandled rejection per broadcast. Local delivery already happened, so log and go on.
  */
 function guardPublish(pub: Redis, logger: Logger): void {
-  const publish = pub.publish.bind(pub) as (channel: string, message: string | Buffer) => Promise<number>;
-  (pub as unknown as { publish: typeof publish }).publish = (channel, message) =>
-    publish(channel, message).catch((e: Error) => {
-      logger.debug('redis publish dropped', { error: e.message });
-      return 0;
-    });
+  const target = pub as unknown as Record<'publish' | 'spublish', (channel: string, message: string | Buffer) => Promise<number>>;
+  for (const name of ['publish', 'spublish'] as const) {
+    const send = target[name].bind(pub);
+    target[name] = (channel, message) =>
+      send(channel, message).catch((e: Error) => {
+        logger.debug('redis publish dropped', { error: e.message });
+        return 0;
+      });
+  }
 }
