@@ -6,7 +6,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { PresenceStore } from '../presence/PresenceStore.js';
 import { rooms } from '../socket/events.js';
 import type { GatewayServer } from '../socket/types.js';
-import { keyMatcher } from './apiKeys.js';
+import { requireKeyHeader } from './apiKeys.js';
 import { dashboardHtml } from './dashboard/page.js';
 import { DASHBOARD_JS } from './dashboard/script.js';
 import { deriveSnapshot } from './dashboard/snapshot.js';
@@ -71,7 +71,11 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
   });
 
   const api = Router();
-  api.use(keys.length > 0 ? requireAdminKey(keys) : apiDisabled);
+  api.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  api.use(keys.length > 0 ? requireKeyHeader('X-Admin-Key', keys) : apiDisabled);
   api.get('/snapshot', async (_req, res) => {
     await deps.refreshGauges();
     const snapshot = deriveSnapshot(await metrics.registry.getMetricsAsJSON(), {
@@ -80,27 +84,17 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
       rooms: [...io.of('/').adapter.rooms.keys()].filter(rooms.isChat).length,
       now: new Date(),
     });
-    res.set('Cache-Control', 'no-store').json(snapshot);
+    res.json(snapshot);
   });
   router.use('/admin/api', api);
   return router;
 }
 
-/** 401 without `X-Admin-Key`, 403 unless it is one of `keys` (constant-time comparison). */
-function requireAdminKey(keys: readonly string[]): RequestHandler {
-  const matches = keyMatcher(keys);
-  return (req, res, next) => {
-    const given = req.get('x-admin-key');
-    if (!given) return sendError(res, 401, 'UNAUTHORIZED', 'the X-Admin-Key header is required');
-    if (!matches(given)) return sendError(res, 403, 'FORBIDDEN', 'the X-Admin-Key is not valid');
-    next();
-  };
-}
 
 const apiDisabled: RequestHandler = (_req, res) => {
   sendError(res, 404, 'NOT_FOUND', 'the dashboard API is disabled: set ADMIN_API_KEY or PUSH_API_KEYS');
 };
 
 function sendError(res: Response, status: number, code: string, message: string): void {
-  res.status(status).set('Cache-Control', 'no-store').json({ error: { code, message } });
+  res.status(status).json({ error: { code, message } });
 }

@@ -1,7 +1,7 @@
 import express, { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { GatewayConfig } from '../config/config.js';
-import { keyMatcher } from './apiKeys.js';
+import { requireKeyHeader } from './apiKeys.js';
 import { errors, isGatewayError, type ErrorCode, type GatewayError } from '../errors/GatewayError.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -91,7 +91,7 @@ export function pushApiRoutes(deps: PushApiDeps): Router {
   const { config, io, presenceStore, logger } = deps;
   const api = Router();
   // Key first, so nothing of an unauthenticated request is parsed.
-  api.use(requireApiKey(config.pushApiKeys));
+  api.use(requireKeyHeader('X-API-Key', config.pushApiKeys));
   api.use(express.json({ limit: config.maxPayloadBytes }));
 
   api.post('/push', async (req, res) => {
@@ -136,16 +136,6 @@ export function pushApiRoutes(deps: PushApiDeps): Router {
   return Router().use('/api/v1', api);
 }
 
-/** 401 without `X-API-Key`, 403 unless it equals one of `keys`; every key is compared, in constant time. */
-function requireApiKey(keys: readonly string[]): RequestHandler {
-  const matches = keyMatcher(keys);
-  return (req, res, next) => {
-    const given = req.get('x-api-key');
-    if (!given) return sendError(res, 401, 'UNAUTHORIZED', 'the X-API-Key header is required');
-    if (!matches(given)) return sendError(res, 403, 'FORBIDDEN', 'the X-API-Key is not valid');
-    next();
-  };
-}
 
 /**
  * Pushed events are outside the typed event map (contract section 4: "any pushed event"); this is
