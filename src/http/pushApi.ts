@@ -1,4 +1,4 @@
-import express, { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
+import express, { Router, type ErrorRequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { GatewayConfig } from '../config/config.js';
 import { requireKeyHeader } from './apiKeys.js';
