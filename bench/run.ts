@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const group = new ProcessGroup();
   group.installSignalHandlers();
   const cpuProfDir = opts.cpuProf ? join(benchDir, 'results', 'profiles') : undefined;
-  if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+  if (cpuProfDir) for (const kind of opts.servers) mkdirSync(join(cpuProfDir, kind), { recursive: true });
   let step = 0;
   const ctx: ScenarioContext = {
     opts,
@@ -86,13 +86,13 @@ async function main(): Promise<void> {
   log(`wrote ${files.json} and ${files.md}`);
   if (cpuProfDir) {
     for (const p of profiles) log(`\n${renderProfileSummary(p)}`);
-    log(`\ngateway CPU profiles in ${cpuProfDir} (open them in Chrome DevTools or speedscope for the call trees)`);
+    log(`\nCPU profiles in ${cpuProfDir}/{bare,gateway} (open them in Chrome DevTools or speedscope for the call trees)`);
   }
 }
 
-/** Summaries of the gateway profiles written during this run (one per gateway process). */
+/** Summaries of the server profiles written during this run (one per server process). */
 function profilesSince(dir: string, since: Date): ProfileSummary[] {
-  return readdirSync(dir)
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.cpuprofile'))
     .map((f) => join(dir, f))
     .filter((f) => statSync(f).mtimeMs >= since.getTime())

@@ -1,5 +1,5 @@
 /**
- * Command-line options and the two run profiles: `--quick` (about 2 minutes, checks the
+ * Command-line options and the run profiles: `--quick` (about 2 minutes, checks the
  * harness and gives rough figures) and the full run (about 10-15 minutes).
  */
 import { SERVER_KINDS, type ServerKind } from './servers.js';
@@ -9,7 +9,7 @@ export const SCENARIOS = ['connections', 'relay', 'fanout', 'storm', 'redis'] as
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Profile {
-  name: 'quick' | 'full';
+  name: 'quick' | 'full' | 'fixed';
   /** Bound on p99 (ack and delivery) for a rate to "hold". */
   p99BoundMs: number;
   /** Wait for acks/deliveries after a window's last send. */
@@ -63,6 +63,17 @@ const FULL: Profile = {
   redis: { fixedMs: 10_000, ramp: { startRate: 1000, factor: 1.3, maxSteps: 12, stepMs: 2000 } },
 };
 
+/** The full profile's fixed-rate windows only, no ramps: a lever's before/after and its profile in ~3 minutes. */
+const FIXED: Profile = {
+  ...FULL,
+  name: 'fixed',
+  connections: { sockets: 5000, rate: 3000, idleMs: 5000 },
+  relay: { ...FULL.relay, ramp: { ...FULL.relay.ramp, maxSteps: 0 } },
+  fanout: { ...FULL.fanout, ramp: { ...FULL.fanout.ramp, maxSteps: 1 } },
+  storm: { ...FULL.storm, ramp: { ...FULL.storm.ramp, maxSteps: 0 } },
+  redis: { fixedMs: FULL.redis.fixedMs },
+};
+
 export interface BenchOptions {
   profile: Profile;
   only: ScenarioName[];
@@ -70,7 +81,7 @@ export interface BenchOptions {
   loadProcesses: number;
   /** Extra gateway environment, e.g. `--gateway-env CHAT_BATCH_ENDPOINTS=true`. */
   gatewayEnv: Record<string, string>;
-  /** Write `node --cpu-prof` profiles of the gateway to bench/results/profiles. */
+  /** Write `node --cpu-prof` profiles of the servers to bench/results/profiles/{bare,gateway}. */
   cpuProf: boolean;
   /** Skip `npm run build` even when dist/ looks stale. */
   noBuild: boolean;
@@ -78,7 +89,7 @@ export interface BenchOptions {
   out: string;
 }
 
-const USAGE = `npm run bench -- [--quick] [--only ${SCENARIOS.join(',')}] [--servers bare,gateway]
+const USAGE = `npm run bench -- [--quick | --fixed] [--only ${SCENARIOS.join(',')}] [--servers bare,gateway]
   [--load-procs 3] [--gateway-env KEY=VALUE]... [--cpu-prof] [--no-build] [--out latest]`;
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -101,6 +112,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     };
     if (arg === '--quick') opts.profile = QUICK;
     else if (arg === '--full') opts.profile = FULL;
+    else if (arg === '--fixed') opts.profile = FIXED;
     else if (arg === '--only') opts.only = list(value(), SCENARIOS, arg);
     else if (arg === '--servers') opts.servers = list(value(), SERVER_KINDS, arg);
     else if (arg === '--load-procs') opts.loadProcesses = Math.max(1, Math.min(8, Number(value()) || 3));

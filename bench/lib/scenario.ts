@@ -56,7 +56,7 @@ export async function withTarget<T>(
   const target = await ctx.servers.start(kind, {
     instances: 1,
     gatewayEnv: ctx.opts.gatewayEnv,
-    cpuProfDir: kind === 'gateway' ? ctx.cpuProfDir : undefined,
+    cpuProfDir: ctx.cpuProfDir,
     ...start,
   });
   try {

@@ -87,7 +87,7 @@ export class Servers {
     const urls: string[] = [];
     for (let i = 0; i < opts.instances; i++) {
       const env = { ...baseEnv(), ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}) };
-      const child = this.group.fork(`bare-relay-${i}`, join(this.buildDir, 'standins', 'bareRelay.js'), [], env);
+      const child = this.group.fork(`bare-relay-${i}`, join(this.buildDir, 'standins', 'bareRelay.js'), [], env, profileArgs(opts, 'bare'));
       children.push(child);
       urls.push(`http://127.0.0.1:${await whenReadyPort(child)}`);
     }
@@ -129,8 +129,7 @@ export class Servers {
         ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}),
         ...opts.gatewayEnv,
       };
-      const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
-      const child = this.group.spawn(`gateway-${i}`, process.execPath, [...nodeArgs, join(this.root, 'dist', 'main.js')], {
+      const child = this.group.spawn(`gateway-${i}`, process.execPath, [...profileArgs(opts, 'gateway'), join(this.root, 'dist', 'main.js')], {
         cwd: this.root,
         env,
       });
@@ -156,6 +155,11 @@ export class Servers {
       },
     };
   }
+}
+
+/** `node --cpu-prof` into `<cpuProfDir>/<kind>`, when profiling. */
+function profileArgs(opts: StartOptions, kind: ServerKind): string[] {
+  return opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(opts.cpuProfDir, kind)}`] : [];
 }
 
 async function fetchJson<T>(url: string): Promise<T> {

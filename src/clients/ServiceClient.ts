@@ -1,5 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
 import axios, { AxiosError, type AxiosAdapter, type AxiosInstance, type Method } from 'axios';
 import axiosRetry, { exponentialDelay, isNetworkError, retryAfter } from 'axios-retry';
 import {
@@ -18,6 +16,7 @@ import {
 import { errors, type GatewayError } from '../errors/GatewayError.js';
 import type { Logger } from '../observability/logger.js';
 import { BREAKER_STATE_VALUE, type Metrics } from '../observability/metrics.js';
+import { undiciAdapter } from './undiciAdapter.js';
 
 /** Settings of one backend service client. */
 export interface ServiceClientOptions {
@@ -74,10 +73,8 @@ export function isDotSegment(segment: string): boolean {
 export class ServiceClient {
   private readonly http: AxiosInstance;
   private readonly breaker: CircuitBreakerPolicy;
-  private readonly agents = {
-    http: new http.Agent({ keepAlive: true, maxSockets: 256 }),
-    https: new https.Agent({ keepAlive: true, maxSockets: 256 }),
-  };
+  /** Keep-alive connection pool (undici) behind axios. */
+  private readonly transport = undiciAdapter();
 
   constructor(private readonly opts: ServiceClientOptions) {
     this.breaker = circuitBreaker(handleWhen(countsAsFailure), {
@@ -88,10 +85,6 @@ export class ServiceClient {
     opts.metrics.breakerState.set({ service: opts.name }, BREAKER_STATE_VALUE.closed);
     this.http = axios.create({
       baseURL: opts.baseUrl,
-      httpAgent: this.agents.http,
-      httpsAgent: this.agents.https,
-      maxRedirects: 0,
-      maxContentLength: 4 * 1024 * 1024,
       headers: opts.serviceToken ? { Authorization: `Bearer ${opts.serviceToken}` } : {},
       adapter: this.guardedAdapter(),
     });
@@ -143,12 +136,11 @@ export class ServiceClient {
 
   /** Closes pooled connections. */
   close(): void {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    this.transport.close();
   }
 
   private guardedAdapter(): AxiosAdapter {
-    const base = axios.getAdapter('http');
+    const base = this.transport.adapter;
     // abortOnReturn off: aborting a finished attempt's signal only costs a DOMException per call.
     const perAttempt = timeout(this.opts.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
     const policy = wrap(this.breaker, perAttempt);
