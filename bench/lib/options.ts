@@ -90,7 +90,7 @@ export interface BenchOptions {
 }
 
 const USAGE = `npm run bench -- [--quick | --fixed] [--only ${SCENARIOS.join(',')}] [--servers bare,gateway]
-  [--load-procs 3] [--gateway-env KEY=VALUE]... [--cpu-prof] [--no-build] [--out latest]`;
+  [--load-procs 3] [--gateway-env KEY=VALUE]... [--cpu-prof] [--relay-rate N] [--no-build] [--out latest]`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const opts: BenchOptions = {
@@ -113,6 +113,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     if (arg === '--quick') opts.profile = QUICK;
     else if (arg === '--full') opts.profile = FULL;
     else if (arg === '--fixed') opts.profile = FIXED;
+    else if (arg === '--relay-rate') {
+      // The relay's fixed-rate window at another rate (a profile under heavier load).
+      const rate = Number(value());
+      opts.profile = { ...opts.profile, relay: { ...opts.profile.relay, fixedRate: rate } };
+    }
     else if (arg === '--only') opts.only = list(value(), SCENARIOS, arg);
     else if (arg === '--servers') opts.servers = list(value(), SERVER_KINDS, arg);
     else if (arg === '--load-procs') opts.loadProcesses = Math.max(1, Math.min(8, Number(value()) || 3));

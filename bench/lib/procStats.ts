@@ -19,23 +19,32 @@ export function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** User + system CPU time of `pid` in ms (10 ms resolution); 0 once the process is gone. */
-export function cpuMs(pid: number): number {
+/** User and system CPU time of `pid` in ms (10 ms resolution); 0 once the process is gone. */
+export function cpuTimes(pid: number): { userMs: number; systemMs: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which may itself hold spaces and parentheses.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
-    return ((utime + stime) * 1000) / clockTicks();
+    const toMs = (ticks: string) => (Number(ticks) * 1000) / clockTicks();
+    return { userMs: toMs(fields[11]), systemMs: toMs(fields[12]) };
   } catch {
-    return 0;
+    return { userMs: 0, systemMs: 0 };
   }
+}
+
+/** User + system CPU time of `pid` in ms. */
+export function cpuMs(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.userMs + t.systemMs;
 }
 
 /** Sum of `cpuMs` over several processes. */
 export function totalCpuMs(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+}
+
+function totalSystemMs(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + cpuTimes(pid).systemMs, 0);
 }
 
 /** Resident set size of `pid` in bytes (VmRSS); 0 once the process is gone. */
@@ -48,11 +57,12 @@ export function rssBytes(pid: number): number {
   }
 }
 
-/** A CPU meter over a set of processes: `stop()` gives the CPU ms used and the wall ms elapsed. */
-export function startCpuMeter(pids: number[]): { stop(): { cpuMs: number; wallMs: number } } {
+/** A CPU meter over a set of processes: `stop()` gives the CPU ms used (and of it, in the kernel) and the wall ms elapsed. */
+export function startCpuMeter(pids: number[]): { stop(): { cpuMs: number; systemMs: number; wallMs: number } } {
   const cpu0 = totalCpuMs(pids);
+  const sys0 = totalSystemMs(pids);
   const t0 = performance.now();
   return {
-    stop: () => ({ cpuMs: totalCpuMs(pids) - cpu0, wallMs: performance.now() - t0 }),
+    stop: () => ({ cpuMs: totalCpuMs(pids) - cpu0, systemMs: totalSystemMs(pids) - sys0, wallMs: performance.now() - t0 }),
   };
 }

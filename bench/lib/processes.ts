@@ -4,6 +4,8 @@
  */
 import { fork, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { whenReady } from './ipc.js';
 
@@ -74,7 +76,10 @@ export class ProcessGroup {
   private adopt(name: string, proc: ChildProcess): ManagedChild {
     if (proc.pid === undefined) throw new Error(`could not start ${name}`);
     const lines: string[] = [];
+    // BENCH_CHILD_LOGS=<dir> keeps every child's whole output (with NODE_OPTIONS=--trace-gc, say).
+    const logFile = process.env.BENCH_CHILD_LOGS ? join(process.env.BENCH_CHILD_LOGS, `${name}.log`) : undefined;
     const keep = (chunk: Buffer) => {
+      if (logFile) appendFileSync(logFile, chunk);
       lines.push(...String(chunk).split('\n').filter(Boolean));
       if (lines.length > TAIL_LINES) lines.splice(0, lines.length - TAIL_LINES);
     };

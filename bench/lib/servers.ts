@@ -107,7 +107,7 @@ export class Servers {
   }
 
   private async startGateway(opts: StartOptions): Promise<Target> {
-    const chat = this.group.fork('chat-standin', join(this.buildDir, 'standins', 'chatService.js'), [], baseEnv());
+    const chat = this.group.fork('chat-standin', join(this.buildDir, 'standins', 'chatService.js'), [], baseEnv(), nodeArgs());
     const chatUrl = `http://127.0.0.1:${await whenReadyPort(chat)}`;
     const children: ManagedChild[] = [];
     const urls: string[] = [];
@@ -157,9 +157,14 @@ export class Servers {
   }
 }
 
-/** `node --cpu-prof` into `<cpuProfDir>/<kind>`, when profiling. */
+/** BENCH_NODE_ARGS: flags for the servers and the stand-in that NODE_OPTIONS refuses (--trace-gc); see BENCH_CHILD_LOGS. */
+function nodeArgs(): string[] {
+  return process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+}
+
+/** Node flags of a server: `--cpu-prof` into `<cpuProfDir>/<kind>` when profiling. */
 function profileArgs(opts: StartOptions, kind: ServerKind): string[] {
-  return opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(opts.cpuProfDir, kind)}`] : [];
+  return [...nodeArgs(), ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(opts.cpuProfDir, kind)}`] : [])];
 }
 
 async function fetchJson<T>(url: string): Promise<T> {

@@ -43,6 +43,8 @@ export interface WindowResult {
   ackLatency: LatencySummary;
   /** CPU of the socket servers over the window (ms), and in cores (1 = one core busy). */
   serverCpuMs: number;
+  /** Of serverCpuMs, the part spent in the kernel (system time: syscalls, loopback TCP). */
+  serverSystemMs: number;
   serverCores: number;
   /** Server CPU ms per delivered message (per acked event when nothing is delivered). */
   cpuMsPerUnit: number;
@@ -104,6 +106,7 @@ export async function measureWindow(ctx: WindowContext, spec: WindowSpec): Promi
     latency: Histogram.from(collected.map((c) => c.delivery)).summary(),
     ackLatency: Histogram.from(runs.map((r) => r.ack)).summary(),
     serverCpuMs: cpu.cpuMs,
+    serverSystemMs: cpu.systemMs,
     serverCores: cores(cpu),
     cpuMsPerUnit: units > 0 ? cpu.cpuMs / units : NaN,
     helperCores,
@@ -139,6 +142,6 @@ export function describeWindow(w: WindowResult): string {
     `offered ${Math.round(w.offeredRate)}/s sent ${Math.round(w.sentRate)}/s acked ${Math.round(w.ackedRate)}/s` +
     (w.expected > 0 ? ` delivered ${Math.round(w.deliveredRate)}/s` : '') +
     ` p50 ${lat.p50.toFixed(1)} p99 ${lat.p99.toFixed(1)} max ${lat.max.toFixed(1)} ms` +
-    ` | server ${w.serverCores.toFixed(2)} cores, ${(w.cpuMsPerUnit * 1000).toFixed(1)} µs/unit, load ${w.loadCores.toFixed(2)} cores`
+    ` | server ${w.serverCores.toFixed(2)} cores, ${(w.cpuMsPerUnit * 1000).toFixed(1)} µs/unit (${Math.round((100 * w.serverSystemMs) / w.serverCpuMs)} % system), load ${w.loadCores.toFixed(2)} cores`
   );
 }

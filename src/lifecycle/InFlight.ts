@@ -4,7 +4,9 @@ export class InFlight {
 
   /** Remembers a promise until it settles; never rejects. */
   track(work: Promise<unknown>): void {
-    const settled = work.catch(() => undefined).finally(() => this.pending.delete(settled));
+    // One derived promise per piece of work: this runs for every client event.
+    const forget = () => void this.pending.delete(settled);
+    const settled: Promise<unknown> = work.then(forget, forget);
     this.pending.add(settled);
   }
 

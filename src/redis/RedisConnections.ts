@@ -27,7 +27,8 @@ export class RedisConnections {
     // Commands fail fast while Redis is down instead of queueing without bound.
     this.commands = new Redis(url, { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     // The adapter's publishes are fire-and-forget; a short queue covers a blip, then they are dropped.
-    this.pub = new Redis(url, { ...base, maxRetriesPerRequest: 2 });
+    // Auto-pipelining writes the publishes of one tick (a batch of stored messages) in one go.
+    this.pub = new Redis(url, { ...base, maxRetriesPerRequest: 2, enableAutoPipelining: true });
     this.sub = new Redis(url, base);
     guardPublish(this.pub, logger);
     let lost = false;

@@ -15,7 +15,6 @@ export function onConnection(services: GatewayServices, dispatcher: Dispatcher, 
   metrics.connections.inc();
   void socket.join(rooms.user(userId));
   dispatcher.attach(socket);
-  watchActivity(socket);
   const timers: SocketTimers = {};
   armExpiry(socket, timers, services);
   armIdle(socket, timers, services);
@@ -52,13 +51,6 @@ async function greet(services: GatewayServices, socket: GatewaySocket): Promise<
     const users = await services.presenceStore.listOnline(1000).catch(() => null);
     if (users) socket.emit('online_users', { users });
   }
-}
-
-/** Notes when the client last sent an event (pings do not count) for the idle timeout. */
-function watchActivity(socket: GatewaySocket): void {
-  socket.conn.on('packet', (packet: { type: string }) => {
-    if (packet.type === 'message') socket.data.lastActivityAt = Date.now();
-  });
 }
 
 /** The socket's own timers; each re-arms itself and is cleared on disconnect. */

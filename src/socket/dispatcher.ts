@@ -35,6 +35,8 @@ export class Dispatcher {
       this.reply(socket, String(event).slice(0, 64), args, errors.payloadTooLarge());
     });
     socket.onAny((event: string, ...args: unknown[]) => {
+      // Any event counts as activity for IDLE_TIMEOUT_MS; pings do not.
+      socket.data.lastActivityAt = Date.now();
       if (!this.byEvent.has(event)) this.reply(socket, String(event).slice(0, 64), args, errors.validation('unknown event'));
     });
   }
