@@ -22,6 +22,7 @@ import {
   type CloseResult,
 } from './lib/loadProtocol.js';
 import { stringField } from './lib/wire.js';
+import { logStalls } from './lib/stallLog.js';
 
 /** Figures of one measured step, filled by sends, acks and arriving frames. */
 class StepStats {
@@ -273,4 +274,5 @@ async function closeAll(cmd: { timeoutMs: number }): Promise<CloseResult> {
   return { closed: all.length, unexpectedCloses: dropped };
 }
 
+logStalls(`load-${process.pid}`);
 serveIpc({ connect, join: rooms, leave: rooms, run, collect, status, close: closeAll });

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { compileBench, ensureGatewayBuilt, type GatewayBuild } from './lib/build.js';
 import { LoadFleet } from './lib/fleet.js';
 import { parseOptions, type BenchOptions } from './lib/options.js';
+import { choosePlacement, pin } from './lib/placement.js';
 import { ProcessGroup } from './lib/processes.js';
 import { renderProfileSummary, summarizeProfile, type ProfileSummary } from './lib/profileSummary.js';
 import { describeMachine, renderMarkdown, writeReport } from './lib/report.js';
@@ -44,7 +45,10 @@ async function main(): Promise<void> {
   const build: GatewayBuild = opts.noBuild ? { state: 'fresh', note: 'not checked (--no-build)' } : ensureGatewayBuilt(root, log);
   const buildDir = await compileBench(benchDir);
 
-  const group = new ProcessGroup();
+  const placement = choosePlacement(opts.pin);
+  pin(process.pid, placement.other);
+  log(`placement: ${placement.describe}`);
+  const group = new ProcessGroup(placement);
   group.installSignalHandlers();
   const cpuProfDir = opts.cpuProf ? join(benchDir, 'results', 'profiles') : undefined;
   if (cpuProfDir) for (const kind of opts.servers) mkdirSync(join(cpuProfDir, kind), { recursive: true });
@@ -80,7 +84,7 @@ async function main(): Promise<void> {
   }
   machine.loadAverageEnd = loadavg()[0];
   const profiles = cpuProfDir ? profilesSince(cpuProfDir, startedAt) : [];
-  const report = { root, opts, machine, build, startedAt, durationS: (performance.now() - t0) / 1000, results, profiles };
+  const report = { root, opts, machine, placement: placement.describe, build, startedAt, durationS: (performance.now() - t0) / 1000, results, profiles };
   const files = writeReport(report, join(benchDir, 'results'));
   console.log(`\n${renderMarkdown(report)}`);
   log(`wrote ${files.json} and ${files.md}`);

@@ -50,17 +50,17 @@ const FULL: Profile = {
   contentBytes: 100,
   warmupMs: 2000,
   connections: { sockets: 15_000, rate: 4000, idleMs: 30_000 },
-  relay: { pairs: 500, fixedRate: 1500, fixedMs: 10_000, ramp: { startRate: 1000, factor: 1.3, maxSteps: 16, stepMs: 3000 }, at70Ms: 10_000 },
+  relay: { pairs: 500, fixedRate: 1500, fixedMs: 10_000, ramp: { startRate: 1000, factor: 1.3, maxSteps: 16, stepMs: 3000, refineSteps: 2 }, at70Ms: 10_000 },
   fanout: {
     cases: [
       { size: 10, rooms: 20 },
       { size: 100, rooms: 4 },
       { size: 1000, rooms: 1 },
     ],
-    ramp: { startRate: 5000, factor: 1.4, maxSteps: 12, stepMs: 2000 },
+    ramp: { startRate: 5000, factor: 1.4, maxSteps: 12, stepMs: 2000, refineSteps: 2 },
   },
-  storm: { pairs: 500, fixedRate: 3000, fixedMs: 5000, ramp: { startRate: 2000, factor: 1.4, maxSteps: 12, stepMs: 2000 } },
-  redis: { fixedMs: 10_000, ramp: { startRate: 1000, factor: 1.3, maxSteps: 12, stepMs: 2000 } },
+  storm: { pairs: 500, fixedRate: 3000, fixedMs: 5000, ramp: { startRate: 2000, factor: 1.4, maxSteps: 12, stepMs: 2000, refineSteps: 2 } },
+  redis: { fixedMs: 10_000, ramp: { startRate: 1000, factor: 1.3, maxSteps: 12, stepMs: 2000, refineSteps: 2 } },
 };
 
 /** The full profile's fixed-rate windows only, no ramps: a lever's before/after and its profile in ~3 minutes. */
@@ -79,10 +79,12 @@ export interface BenchOptions {
   only: ScenarioName[];
   servers: ServerKind[];
   loadProcesses: number;
-  /** Extra gateway environment, e.g. `--gateway-env CHAT_BATCH_ENDPOINTS=true`. */
+  /** Gateway environment on top of the bench defaults (`--gateway-env KEY=VALUE`, repeatable). */
   gatewayEnv: Record<string, string>;
   /** Write `node --cpu-prof` profiles of the servers to bench/results/profiles/{bare,gateway}. */
   cpuProf: boolean;
+  /** Servers on CPU 0, everything else on the other cores (`--no-pin` turns it off). */
+  pin: boolean;
   /** Skip `npm run build` even when dist/ looks stale. */
   noBuild: boolean;
   /** Results file stem in bench/results (default `latest`). */
@@ -90,7 +92,7 @@ export interface BenchOptions {
 }
 
 const USAGE = `npm run bench -- [--quick | --fixed] [--only ${SCENARIOS.join(',')}] [--servers bare,gateway]
-  [--load-procs 3] [--gateway-env KEY=VALUE]... [--cpu-prof] [--relay-rate N] [--no-build] [--out latest]`;
+  [--load-procs 3] [--gateway-env KEY=VALUE]... [--cpu-prof] [--relay-rate N] [--no-pin] [--no-build] [--out latest]`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const opts: BenchOptions = {
@@ -98,9 +100,12 @@ export function parseOptions(argv: string[]): BenchOptions {
     only: [...SCENARIOS],
     servers: [...SERVER_KINDS],
     loadProcesses: 3,
-    gatewayEnv: {},
+    // The gateway as one would run it for throughput: chat-service writes batched (contract
+    // section 6) within 10 ms. `--gateway-env CHAT_BATCH_ENDPOINTS=false` measures without.
+    gatewayEnv: { CHAT_BATCH_ENDPOINTS: 'true', CHAT_BATCH_WINDOW_MS: '10' },
     cpuProf: false,
     noBuild: false,
+    pin: true,
     out: 'latest',
   };
   for (let i = 0; i < argv.length; i++) {
@@ -126,6 +131,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       opts.gatewayEnv[key] = rest.join('=');
     } else if (arg === '--cpu-prof') opts.cpuProf = true;
     else if (arg === '--no-build') opts.noBuild = true;
+    else if (arg === '--no-pin') opts.pin = false;
     else if (arg === '--out') opts.out = value().replace(/[^\w.-]/g, '');
     else if (arg === '--help' || arg === '-h') throw new Error(USAGE);
     else throw new Error(`unknown option ${arg}\n${USAGE}`);

@@ -8,6 +8,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { whenReady } from './ipc.js';
+import { pin, type Placement } from './placement.js';
 
 /** A child the group owns, with the last lines it printed (for error messages). */
 export interface ManagedChild {
@@ -23,6 +24,15 @@ const TAIL_LINES = 40;
 export class ProcessGroup {
   private readonly children = new Set<ManagedChild>();
   private signalsInstalled = false;
+
+  /** Every child starts on the placement's "other" CPUs; `placeServer` moves a server to its own. */
+  constructor(private readonly placement: Placement = { describe: 'not pinned' }) {}
+
+  /** Moves a server under test onto the servers' CPU. */
+  placeServer(child: ManagedChild): void {
+    pin(child.pid, this.placement.other === undefined ? undefined : `${this.placement.server},${this.placement.other}`);
+    pin(child.pid, this.placement.server, true);
+  }
 
   /** Starts a program (no shell). Its output is kept, not printed. */
   spawn(name: string, command: string, args: string[], opts: SpawnOptions = {}): ManagedChild {
@@ -89,6 +99,7 @@ export class ProcessGroup {
     const child: ManagedChild = { name, proc, pid: proc.pid, tail: () => lines.join('\n') };
     this.children.add(child);
     proc.once('exit', () => this.children.delete(child));
+    pin(proc.pid, this.placement.other);
     return child;
   }
 }

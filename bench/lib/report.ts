@@ -68,6 +68,8 @@ export interface Report {
   root: string;
   opts: BenchOptions;
   machine: Machine;
+  /** Which CPUs the servers and the rest ran on. */
+  placement: string;
   build: GatewayBuild;
   startedAt: Date;
   durationS: number;
@@ -90,6 +92,7 @@ Options: \`--only ${['connections', 'relay', 'fanout', 'storm', 'redis'].join(',
 - Baseline: bare Socket.IO relay (same server options, same frames, no auth/validation/persistence)
 - Load: ${r.opts.loadProcesses} processes speaking Engine.IO/Socket.IO over \`ws\`; loopback only; a rate "holds" when every event is acked, ≥ 97 % of deliveries arrive and p99 ≤ ${r.opts.profile.p99BoundMs} ms
 - CPU = user + system time of the server process(es) from /proc over the window; "cores" = CPU time / wall time
+- Placement: ${r.placement}
 `;
   const sections = r.results.map((s, i) => `## ${i + 1}. ${s.title}\n\n${renderTable(s)}`);
   return `${header}\n${sections.join('\n')}`;
@@ -105,6 +108,7 @@ export function writeReport(r: Report, dir: string): { json: string; md: string 
     profile: r.opts.profile,
     options: { ...r.opts, profile: r.opts.profile.name },
     machine: r.machine,
+    placement: r.placement,
     gateway_build: { ...r.build, revision: gitRevision(r.root) },
     scenarios: r.results.map((s) => ({
       name: s.name,

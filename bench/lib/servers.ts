@@ -21,6 +21,11 @@ export interface Target {
   helperPids: Record<string, number>;
   /** V8 heap used, summed over instances (gateway: from /metrics). */
   heapBytes(): Promise<number | undefined>;
+  /**
+   * The servers' event-loop delay since the previous call (p99 and max over instances, ms;
+   * gateway only: prom-client's monitor, reset on every scrape of /metrics).
+   */
+  eventLoopDelay(): Promise<{ p99Ms: number; maxMs: number } | undefined>;
   /** Open connections, summed over instances, as the servers count them. */
   connections(): Promise<number>;
   /** Calls the chat stand-in received so far, by operation (gateway only). */
@@ -88,6 +93,7 @@ export class Servers {
     for (let i = 0; i < opts.instances; i++) {
       const env = { ...baseEnv(), ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}) };
       const child = this.group.fork(`bare-relay-${i}`, join(this.buildDir, 'standins', 'bareRelay.js'), [], env, profileArgs(opts, 'bare'));
+      this.group.placeServer(child);
       children.push(child);
       urls.push(`http://127.0.0.1:${await whenReadyPort(child)}`);
     }
@@ -98,6 +104,7 @@ export class Servers {
       serverPids: children.map((c) => c.pid),
       helperPids: {},
       heapBytes: async () => (await stats()).reduce((s, x) => s + x.heap_used_bytes, 0),
+      eventLoopDelay: async () => undefined,
       connections: async () => (await stats()).reduce((s, x) => s + x.connections, 0),
       chatCalls: async () => ({}),
       stop: async () => {
@@ -111,6 +118,7 @@ export class Servers {
     const chatUrl = `http://127.0.0.1:${await whenReadyPort(chat)}`;
     const children: ManagedChild[] = [];
     const urls: string[] = [];
+    const metricTexts = () => Promise.all(urls.map((u) => fetch(`${u}/metrics`).then((r) => r.text())));
     for (let i = 0; i < opts.instances; i++) {
       const port = await freePort();
       const env: NodeJS.ProcessEnv = {
@@ -133,6 +141,7 @@ export class Servers {
         cwd: this.root,
         env,
       });
+      this.group.placeServer(child);
       children.push(child);
       urls.push(`http://127.0.0.1:${port}`);
       await waitForHttp(`http://127.0.0.1:${port}/ready`, child);
@@ -142,9 +151,11 @@ export class Servers {
       urls,
       serverPids: children.map((c) => c.pid),
       helperPids: { chat: chat.pid },
-      heapBytes: async () => {
-        const texts = await Promise.all(urls.map((u) => fetch(`${u}/metrics`).then((r) => r.text())));
-        return texts.reduce((sum, t) => sum + Number(/^nodejs_heap_size_used_bytes\s+(\S+)/m.exec(t)?.[1] ?? NaN), 0);
+      heapBytes: async () => (await metricTexts()).reduce((sum, t) => sum + metric(t, 'nodejs_heap_size_used_bytes'), 0),
+      eventLoopDelay: async () => {
+        const texts = await metricTexts();
+        const worst = (name: string) => Math.max(...texts.map((t) => metric(t, name) * 1000));
+        return { p99Ms: worst('nodejs_eventloop_lag_p99_seconds'), maxMs: worst('nodejs_eventloop_lag_max_seconds') };
       },
       connections: async () =>
         (await Promise.all(urls.map((u) => fetchJson<{ connections: number }>(`${u}/health`)))).reduce((s, x) => s + x.connections, 0),
@@ -165,6 +176,11 @@ function nodeArgs(): string[] {
 /** Node flags of a server: `--cpu-prof` into `<cpuProfDir>/<kind>` when profiling. */
 function profileArgs(opts: StartOptions, kind: ServerKind): string[] {
   return [...nodeArgs(), ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(opts.cpuProfDir, kind)}`] : [])];
+}
+
+/** A sample's value from Prometheus text (NaN when absent). */
+function metric(text: string, name: string): number {
+  return Number(new RegExp(`^${name}\\s+(\\S+)`, 'm').exec(text)?.[1] ?? NaN);
 }
 
 async function fetchJson<T>(url: string): Promise<T> {

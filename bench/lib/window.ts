@@ -48,6 +48,8 @@ export interface WindowResult {
   serverCores: number;
   /** Server CPU ms per delivered message (per acked event when nothing is delivered). */
   cpuMsPerUnit: number;
+  /** The servers' event-loop delay over the window (gateway only). */
+  eventLoopDelay?: { p99Ms: number; maxMs: number };
   /** CPU of helpers (chat stand-in, redis) in cores, and of the load processes. */
   helperCores: Record<string, number>;
   loadCores: number;
@@ -69,6 +71,7 @@ export async function measureWindow(ctx: WindowContext, spec: WindowSpec): Promi
   const { fleet, target } = ctx;
   const step = ctx.nextStep();
   const calls0 = await target.chatCalls();
+  await target.eventLoopDelay(); // starts the delay monitor afresh
   const server = startCpuMeter(target.serverPids);
   const helpers = Object.entries(target.helperPids).map(([name, pid]) => [name, startCpuMeter([pid])] as const);
   const load = startCpuMeter(fleet.pids);
@@ -82,6 +85,7 @@ export async function measureWindow(ctx: WindowContext, spec: WindowSpec): Promi
   const loadCpu = load.stop();
   const helperCores = Object.fromEntries(helpers.map(([name, meter]) => [name, cores(meter.stop())]));
   const calls1 = await target.chatCalls();
+  const eventLoopDelay = await target.eventLoopDelay();
 
   const sum = (f: (r: (typeof runs)[number]) => number) => runs.reduce((n, r) => n + f(r), 0);
   const sendS = Math.max(...runs.map((r) => r.sendMs), 1) / 1000;
@@ -107,6 +111,7 @@ export async function measureWindow(ctx: WindowContext, spec: WindowSpec): Promi
     ackLatency: Histogram.from(runs.map((r) => r.ack)).summary(),
     serverCpuMs: cpu.cpuMs,
     serverSystemMs: cpu.systemMs,
+    eventLoopDelay,
     serverCores: cores(cpu),
     cpuMsPerUnit: units > 0 ? cpu.cpuMs / units : NaN,
     helperCores,
@@ -142,6 +147,8 @@ export function describeWindow(w: WindowResult): string {
     `offered ${Math.round(w.offeredRate)}/s sent ${Math.round(w.sentRate)}/s acked ${Math.round(w.ackedRate)}/s` +
     (w.expected > 0 ? ` delivered ${Math.round(w.deliveredRate)}/s` : '') +
     ` p50 ${lat.p50.toFixed(1)} p99 ${lat.p99.toFixed(1)} max ${lat.max.toFixed(1)} ms` +
-    ` | server ${w.serverCores.toFixed(2)} cores, ${(w.cpuMsPerUnit * 1000).toFixed(1)} µs/unit (${Math.round((100 * w.serverSystemMs) / w.serverCpuMs)} % system), load ${w.loadCores.toFixed(2)} cores`
+    ` | server ${w.serverCores.toFixed(2)} cores, ${(w.cpuMsPerUnit * 1000).toFixed(1)} µs/unit (${Math.round((100 * w.serverSystemMs) / w.serverCpuMs)} % system)` +
+    (w.eventLoopDelay ? `, loop delay p99 ${w.eventLoopDelay.p99Ms.toFixed(1)} max ${w.eventLoopDelay.maxMs.toFixed(1)} ms` : '') +
+    `, load ${w.loadCores.toFixed(2)} cores`
   );
 }

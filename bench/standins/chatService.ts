@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { announceReady } from '../lib/ipc.js';
+import { logStalls } from '../lib/stallLog.js';
 
 const MAX_SENDERS = 1_000_000;
 const senders = new Map<string, string>();
@@ -89,5 +90,6 @@ server.headersTimeout = 66_000;
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   announceReady({ port: (server.address() as AddressInfo).port });
 });
+logStalls('chat-standin');
 process.on('disconnect', () => process.exit(0));
 process.on('SIGTERM', () => process.exit(0));

@@ -1,0 +1,40 @@
+/**
+ * Where processes run. On a machine with two or more cores the servers under test get CPU 0 to
+ * themselves and everything else (load clients, the chat stand-in, redis-server, this
+ * orchestrator) runs on the other cores, as in production where load comes from elsewhere: the
+ * load generator then neither steals the server's core nor moves it between cores, which is
+ * most of the run-to-run noise of CPU-per-message figures on a small machine.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+
+export interface Placement {
+  /** `taskset -c` lists, or undefined when processes are left where the scheduler puts them. */
+  server?: string;
+  other?: string;
+  /** One line for the report. */
+  describe: string;
+}
+
+export function choosePlacement(wanted: boolean): Placement {
+  const count = cpus().length;
+  if (!wanted) return { describe: 'not pinned (--no-pin)' };
+  if (count < 2) return { describe: 'not pinned (one core)' };
+  if (spawnSync('taskset', ['-V']).status !== 0) return { describe: 'not pinned (taskset missing)' };
+  const other = count === 2 ? '1' : `1-${count - 1}`;
+  return {
+    server: '0',
+    other,
+    describe: `servers' JavaScript threads on CPU 0 (their helper threads anywhere); load clients, stand-in, redis-server on CPU ${other} (taskset)`,
+  };
+}
+
+/**
+ * Moves `pid` to `cpuList` (a no-op without a list): every thread, or with `mainThreadOnly`
+ * just the JavaScript thread, so a server's GC and libuv helper threads may still run beside it.
+ */
+export function pin(pid: number, cpuList: string | undefined, mainThreadOnly = false): void {
+  if (cpuList === undefined) return;
+  const result = spawnSync('taskset', [...(mainThreadOnly ? [] : ['-a']), '-p', '-c', cpuList, String(pid)]);
+  if (result.status !== 0) throw new Error(`taskset could not pin ${pid}: ${String(result.stderr).trim()}`);
+}
