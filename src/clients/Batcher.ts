@@ -2,10 +2,15 @@
  * Coalesces single calls into batch calls: items wait at most `windowMs` (or until `max` are
  * queued), then one `send` carries them all; each caller gets its own item's result. One
  * request per message caps throughput at the HTTP client's rate; batching is the way through.
+ *
+ * Waiting only pays when more items are likely to arrive meanwhile: an item that finds the
+ * queue empty and came more than a window after the previous one (a quiet gateway, a large
+ * room's occasional message) is sent at once instead of waiting for company that is not coming.
  */
 export class Batcher<Item, Result> {
   private queue: Array<{ item: Item; resolve: (r: Result) => void; reject: (e: unknown) => void }> = [];
   private timer?: NodeJS.Timeout;
+  private lastArrival = -Infinity;
 
   constructor(
     private readonly opts: {
@@ -19,7 +24,10 @@ export class Batcher<Item, Result> {
   add(item: Item): Promise<Result> {
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (this.queue.length >= this.opts.max) this.flush();
+      const now = performance.now();
+      const quiet = now - this.lastArrival > this.opts.windowMs;
+      this.lastArrival = now;
+      if (this.queue.length >= this.opts.max || (quiet && this.queue.length === 1)) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.opts.windowMs);
     });
   }
