@@ -66,3 +66,19 @@ export function startCpuMeter(pids: number[]): { stop(): { cpuMs: number; system
     stop: () => ({ cpuMs: totalCpuMs(pids) - cpu0, systemMs: totalSystemMs(pids) - sys0, wallMs: performance.now() - t0 }),
   };
 }
+
+/**
+ * Resolves once the processes have been (nearly) idle for `quietMs` — under 5 % of a core —
+ * or after `maxMs`: a window must not start while the servers still work off the backlog of
+ * an overloaded one. Returns how long it waited.
+ */
+export async function untilIdle(pids: number[], quietMs = 300, maxMs = 15_000): Promise<number> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < maxMs) {
+    const meter = startCpuMeter(pids);
+    await new Promise((r) => setTimeout(r, quietMs));
+    const { cpuMs, wallMs } = meter.stop();
+    if (cpuMs < 0.05 * wallMs) break;
+  }
+  return performance.now() - t0;
+}

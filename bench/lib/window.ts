@@ -5,7 +5,7 @@
 import { Histogram, type LatencySummary } from './histogram.js';
 import type { LoadFleet } from './fleet.js';
 import type { SendKind } from './loadProtocol.js';
-import { startCpuMeter } from './procStats.js';
+import { startCpuMeter, untilIdle } from './procStats.js';
 import type { Target } from './servers.js';
 
 export interface WindowSpec {
@@ -70,6 +70,7 @@ export interface WindowContext {
 export async function measureWindow(ctx: WindowContext, spec: WindowSpec): Promise<WindowResult> {
   const { fleet, target } = ctx;
   const step = ctx.nextStep();
+  await untilIdle([...target.serverPids, ...Object.values(target.helperPids)]);
   const calls0 = await target.chatCalls();
   await target.eventLoopDelay(); // starts the delay monitor afresh
   const server = startCpuMeter(target.serverPids);
