@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { startStack, type Stack } from '../support/stack.js';
-import { request } from '../support/events.js';
+import { request, sleep } from '../support/events.js';
 
 /** CHAT_BATCH_ENDPOINTS: writes coalesced into POST /messages/batch and POST /receipts/batch. */
 describe('batching of chat-service writes (CHAT_BATCH_ENDPOINTS=true)', () => {
@@ -40,6 +40,21 @@ describe('batching of chat-service writes (CHAT_BATCH_ENDPOINTS=true)', () => {
     expect(ack.ok).to.equal(true);
     expect(performance.now() - started, 'acked without waiting out the 1000 ms window').to.be.below(900);
     expect(batchItems().map((items) => items.map((m) => m.idempotency_key))).to.deep.equal([['alice:q1']]);
+  });
+
+  it('sends at most 4 batches at a time; what arrives meanwhile leaves as one batch when one returns', async () => {
+    await stack.stop();
+    stack = await startStack({ CHAT_BATCH_ENDPOINTS: 'true', CHAT_BATCH_WINDOW_MS: '1', RATE_LIMIT_ENABLED: 'false' });
+    stack.chat.faults.add({ delayMs: 500, match: { path: /\/messages\/batch$/ } });
+    const alice = await stack.connect('alice');
+    // 20 ms apart, longer than the 1 ms window: each would go alone, but only 4 may be in flight.
+    const acks: Array<Promise<{ ok: boolean }>> = [];
+    for (let i = 0; i < 10; i++) {
+      acks.push(request(alice, 'send_message', { receiver_id: 'bob', content: `m${i}`, client_msg_id: `b${i}` }));
+      await sleep(20);
+    }
+    expect((await Promise.all(acks)).every((a) => a.ok)).to.equal(true);
+    expect(batchItems().map((items) => items.length)).to.deep.equal([1, 1, 1, 1, 6]);
   });
 
   it('answers each item of a batch with its own outcome', async () => {
