@@ -43,8 +43,9 @@ export function totalCpuMs(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
 }
 
-function totalSystemMs(pids: number[]): number {
-  return pids.reduce((sum, pid) => sum + cpuTimes(pid).systemMs, 0);
+/** User and system time summed over several processes, each /proc file read once. */
+function totalCpuTimes(pids: number[]): { cpuMs: number; systemMs: number } {
+  return pids.map(cpuTimes).reduce((sum, t) => ({ cpuMs: sum.cpuMs + t.userMs + t.systemMs, systemMs: sum.systemMs + t.systemMs }), { cpuMs: 0, systemMs: 0 });
 }
 
 /** Resident set size of `pid` in bytes (VmRSS); 0 once the process is gone. */
@@ -59,11 +60,13 @@ export function rssBytes(pid: number): number {
 
 /** A CPU meter over a set of processes: `stop()` gives the CPU ms used (and of it, in the kernel) and the wall ms elapsed. */
 export function startCpuMeter(pids: number[]): { stop(): { cpuMs: number; systemMs: number; wallMs: number } } {
-  const cpu0 = totalCpuMs(pids);
-  const sys0 = totalSystemMs(pids);
+  const start = totalCpuTimes(pids);
   const t0 = performance.now();
   return {
-    stop: () => ({ cpuMs: totalCpuMs(pids) - cpu0, systemMs: totalSystemMs(pids) - sys0, wallMs: performance.now() - t0 }),
+    stop: () => {
+      const end = totalCpuTimes(pids);
+      return { cpuMs: end.cpuMs - start.cpuMs, systemMs: end.systemMs - start.systemMs, wallMs: performance.now() - t0 };
+    },
   };
 }
 

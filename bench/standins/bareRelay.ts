@@ -12,7 +12,6 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server, type Socket } from 'socket.io';
 import { announceReady } from '../lib/ipc.js';
-import { logStalls } from '../lib/stallLog.js';
 
 type Payload = Record<string, unknown>;
 type Ack = ((body: object) => void) | undefined;
@@ -94,6 +93,5 @@ io.on('connection', (socket) => {
 httpServer.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   announceReady({ port: (httpServer.address() as AddressInfo).port });
 });
-logStalls('bare-relay');
 process.on('disconnect', () => process.exit(0));
 process.on('SIGTERM', () => process.exit(0));
