@@ -1,15 +1,17 @@
 /**
  * A fast stand-in for the chat-service (contract section 6), in its own process: plain
- * node:http with keep-alive, no validation, no storage beyond a bounded map of message id →
- * sender (receipts must name the sender). Announces its port over IPC; `GET /stats` counts calls.
+ * node:http with keep-alive, no validation and no storage: a message id carries its sender
+ * (receipts must name the sender), so the stand-in's heap stays the same size however long a
+ * run lasts; a growing map made its old-generation collections, and with them the gateway's
+ * persistence latency, grow through a run. Announces its port over IPC; `GET /stats` counts calls.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { announceReady } from '../lib/ipc.js';
 import { logStalls } from '../lib/stallLog.js';
 
-const MAX_SENDERS = 1_000_000;
-const senders = new Map<string, string>();
+/** Separates the sequence number from the sender in a message id (`m1z~alice`). */
+const SENDER_MARK = '~';
 let seq = 0;
 const calls: Record<string, number> = {};
 let itemsStored = 0;
@@ -18,17 +20,21 @@ let receiptsStored = 0;
 type Json = Record<string, unknown>;
 
 function store(m: Json): { message: Json } {
-  const message_id = `m${(++seq).toString(36)}`;
-  if (senders.size >= MAX_SENDERS) senders.delete(senders.keys().next().value!);
-  senders.set(message_id, String(m.sender_id));
+  const message_id = `m${(++seq).toString(36)}${SENDER_MARK}${String(m.sender_id)}`;
   itemsStored++;
   const { idempotency_key: _key, ...fields } = m;
   return { message: { ...fields, message_id, created_at: new Date().toISOString() } };
 }
 
+/** The sender named in a message id this stand-in made, or undefined for any other id. */
+function senderOf(messageId: string): string | undefined {
+  const at = messageId.indexOf(SENDER_MARK);
+  return messageId.startsWith('m') && at > 1 ? messageId.slice(at + 1) : undefined;
+}
+
 /** `[status, body]` of one receipt. */
 function receipt(messageId: string, r: Json): [number, Json] {
-  const sender = senders.get(messageId);
+  const sender = senderOf(messageId);
   if (sender === undefined) return [404, { error: { status: 404, code: 'NOT_FOUND' } }];
   receiptsStored++;
   return [200, { message_id: messageId, sender_id: sender, status: r.status, at: new Date().toISOString() }];
@@ -55,7 +61,7 @@ function route(method: string, path: string, body: Json): [number, unknown, stri
   }
   if (method === 'DELETE' && parts.length === 3 && parts[1] === 'messages') {
     const id = decodeURIComponent(parts[2]);
-    return [200, { message_id: id, sender_id: senders.get(id) ?? 'unknown' }, 'delete_message'];
+    return [200, { message_id: id, sender_id: senderOf(id) ?? 'unknown' }, 'delete_message'];
   }
   if (method === 'GET' && path === '/stats') return [200, { calls, items_stored: itemsStored, receipts_stored: receiptsStored }, 'stats'];
   if (method === 'GET' && path === '/health') return [200, { status: 'ok' }, 'health'];
