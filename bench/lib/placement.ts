@@ -25,13 +25,13 @@ export function choosePlacement(wanted: boolean): Placement {
   return {
     server: '0',
     other,
-    describe: `servers' JavaScript threads on CPU 0 (their helper threads anywhere); load clients, stand-in, redis-server on CPU ${other} (taskset)`,
+    describe: `servers' JavaScript threads alone on CPU 0 (their GC and libuv helper threads on CPU ${other}); load clients, stand-in, redis-server on CPU ${other} (taskset)`,
   };
 }
 
 /**
  * Moves `pid` to `cpuList` (a no-op without a list): every thread, or with `mainThreadOnly`
- * just the JavaScript thread, so a server's GC and libuv helper threads may still run beside it.
+ * just the JavaScript thread (its helper threads keep the affinity they had).
  */
 export function pin(pid: number, cpuList: string | undefined, mainThreadOnly = false): void {
   if (cpuList === undefined) return;
