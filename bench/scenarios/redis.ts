@@ -2,6 +2,10 @@
  * Scenario 5: the 1:1 relay with the two users of every pair on different instances sharing a
  * Redis (adapter, and for the gateway presence and limits), compared with one instance at the
  * same offered rate: server CPU per relayed message, both instances together.
+ *
+ * Two figures explain the ratio: one instance at half the rate (what each of the two instances
+ * sees), because on this machine a server's CPU per message grows as its load falls; and the
+ * same comparison at three times the rate, where both the pair and the single instance are busy.
  */
 import { ramp, type RampResult } from '../lib/ramp.js';
 import type { ServerKind } from '../lib/servers.js';
@@ -16,40 +20,53 @@ interface RedisFigures {
   /** Where the single-instance figure comes from. */
   singleFrom: 'relay scenario' | 'measured here';
   cpuRatio: number;
+  /** One instance at half the fixed rate: the load each of the two instances carries. */
+  singleAtHalf: WindowResult;
+  /** Both comparisons again at three times the fixed rate. */
+  heavy: { rate: number; twoInstances: WindowResult; singleInstance: WindowResult; cpuRatio: number };
 }
+
+/** The heavier comparison's rate, as a multiple of the relay's fixed rate. */
+const HEAVY_FACTOR = 3;
 
 async function measure(ctx: ScenarioContext, kind: ServerKind): Promise<RedisFigures> {
   const { relay, redis: settings, p99BoundMs } = ctx.profile;
+  const heavyRate = relay.fixedRate * HEAVY_FACTOR;
   const redis = await ctx.servers.startRedis();
-  let twoInstances: WindowResult;
-  let rampResult: RampResult | undefined;
+  let two: { fixed: WindowResult; heavy: WindowResult; rampResult?: RampResult };
   try {
-    ({ twoInstances, rampResult } = await withTarget(ctx, kind, { instances: 2, redisUrl: redis.url }, async (target) => {
+    two = await withTarget(ctx, kind, { instances: 2, redisUrl: redis.url }, async (target) => {
       target.helperPids.redis = redis.pid;
       const window = await preparePairs(ctx, target, 'x', target.urls[0], target.urls[1]);
       const fixed = await window(relay.fixedRate, settings.fixedMs);
       ctx.log(`  two instances: ${describeWindow(fixed)}`);
-      const r = settings.ramp ? await ramp(settings.ramp, p99BoundMs, window, ctx.log) : undefined;
-      return { twoInstances: fixed, rampResult: r };
-    }));
+      const heavy = await window(heavyRate, settings.fixedMs);
+      ctx.log(`  two instances at ${heavyRate}/s: ${describeWindow(heavy)}`);
+      const rampResult = settings.ramp ? await ramp(settings.ramp, p99BoundMs, window, ctx.log) : undefined;
+      return { fixed, heavy, rampResult };
+    });
   } finally {
     await redis.stop();
   }
   const fromRelay = (ctx.earlier.get('relay')?.figures[kind] as RelayFigures | undefined)?.fixed;
-  const singleInstance =
-    fromRelay ??
-    (await withTarget(ctx, kind, {}, async (target) => {
-      const window = await preparePairs(ctx, target, 'y', target.urls[0]);
-      const fixed = await window(relay.fixedRate, settings.fixedMs);
-      ctx.log(`  one instance: ${describeWindow(fixed)}`);
-      return fixed;
-    }));
+  const one = await withTarget(ctx, kind, {}, async (target) => {
+    const window = await preparePairs(ctx, target, 'y', target.urls[0]);
+    const at = async (rate: number, label: string) => {
+      const w = await window(rate, settings.fixedMs);
+      ctx.log(`  one instance${label}: ${describeWindow(w)}`);
+      return w;
+    };
+    return { fixed: fromRelay ?? (await at(relay.fixedRate, '')), half: await at(relay.fixedRate / 2, ' at half the rate'), heavy: await at(heavyRate, ` at ${heavyRate}/s`) };
+  });
+  const ratio = (a: WindowResult, b: WindowResult) => a.cpuMsPerUnit / b.cpuMsPerUnit;
   return {
-    twoInstances,
-    ramp: rampResult,
-    singleInstance,
+    twoInstances: two.fixed,
+    ramp: two.rampResult,
+    singleInstance: one.fixed,
     singleFrom: fromRelay ? 'relay scenario' : 'measured here',
-    cpuRatio: twoInstances.cpuMsPerUnit / singleInstance.cpuMsPerUnit,
+    cpuRatio: ratio(two.fixed, one.fixed),
+    singleAtHalf: one.half,
+    heavy: { rate: heavyRate, twoInstances: two.heavy, singleInstance: one.heavy, cpuRatio: ratio(two.heavy, one.heavy) },
   };
 }
 
@@ -74,6 +91,19 @@ function rows(f: Partial<Record<ServerKind, RedisFigures>>, fixedRate: number): 
       better: 'lower',
       target: gw ? { text: 'gateway ≤ 1.5×', pass: gw.cpuRatio <= 1.5 } : undefined,
     },
+    {
+      metric: `server CPU per message, 1 instance at ${fixedRate / 2}/s (what each of the two carries)`,
+      unit: 'µs',
+      values: pick((x) => round(x.singleAtHalf.cpuMsPerUnit * 1000, 1)),
+      better: 'lower',
+    },
+    {
+      metric: `at ${fixedRate * HEAVY_FACTOR}/s: CPU per message, 2 instances / 1 instance`,
+      unit: 'µs',
+      values: pick((x) => `${round(x.heavy.twoInstances.cpuMsPerUnit * 1000, 1)} / ${round(x.heavy.singleInstance.cpuMsPerUnit * 1000, 1)}`),
+      better: 'none',
+    },
+    { metric: `at ${fixedRate * HEAVY_FACTOR}/s: 2 instances / 1 instance CPU per message`, unit: '×', values: pick((x) => round(x.heavy.cpuRatio, 2)), better: 'lower' },
     { metric: 'redis-server cores busy', unit: 'cores', values: pick((x) => round(x.twoInstances.helperCores.redis ?? NaN, 2)), better: 'none' },
     ...(Object.values(f).some((x) => x.ramp)
       ? [{ metric: 'sustained across instances', unit: 'msg/s', values: pick((x) => (x.ramp ? sustainedCell(x.ramp, (w) => w.deliveredRate) : 'n/a')), better: 'higher' as const }]
