@@ -32,6 +32,7 @@ import { Dispatcher } from './socket/dispatcher.js';
 import { allHandlers } from './socket/handlers/index.js';
 import { relayTyping } from './socket/handlers/typing.js';
 import { handshakeMiddleware } from './socket/handshake.js';
+import { coalesceWrites } from './socket/coalesceWrites.js';
 import { Encoder, SizedDecoder } from './socket/SizedDecoder.js';
 import type { GatewayServer, GatewayServices } from './socket/types.js';
 import { TypingTracker } from './typing/TypingTracker.js';
@@ -99,6 +100,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: true } : { origin: true },
     allowRequest: (_req, callback) => callback(accepting ? null : 'draining', accepting),
   });
+  io.engine.on('connection', coalesceWrites);
   if (redis) io.adapter(redisAdapter(config.redisAdapter, redis));
   const gauges = () => refreshGauges(metrics, presenceStore, [chat, auth]);
   httpApp = createHttpApp([
