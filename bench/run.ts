@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { compileBench, ensureGatewayBuilt, type GatewayBuild } from './lib/build.js';
+import { compileBench, ensureGatewayBuilt, gitRevision, type GatewayBuild } from './lib/build.js';
 import { LoadFleet } from './lib/fleet.js';
 import { parseOptions, type BenchOptions } from './lib/options.js';
 import { choosePlacement, pin } from './lib/placement.js';
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const machine = describeMachine();
   log(`bench (${opts.profile.name}): ${opts.only.join(', ')} against ${opts.servers.join(' and ')}; load average ${machine.loadAverageStart.toFixed(2)}`);
   if (machine.loadAverageStart > 0.5) log('WARNING: the machine is busy (load average > 0.5): figures will be rough.');
-  const build: GatewayBuild = opts.noBuild ? { state: 'fresh', note: 'not checked (--no-build)' } : ensureGatewayBuilt(root, log);
+  const build: GatewayBuild = opts.noBuild ? { state: 'fresh', note: 'not checked (--no-build)', revision: gitRevision(root) } : ensureGatewayBuilt(root, log);
   const buildDir = await compileBench(benchDir);
 
   const placement = choosePlacement(opts.pin);

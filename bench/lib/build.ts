@@ -23,23 +23,36 @@ export interface GatewayBuild {
   /** `fresh`: dist was newer than src; `rebuilt`; `stale`: the build failed and an older dist is used. */
   state: 'fresh' | 'rebuilt' | 'stale';
   note?: string;
+  /** The commit measured, read before the run (src/ edited during a run does not reach dist/). */
+  revision: string;
+}
+
+export function gitRevision(root: string): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8' }).trim();
+    return dirty ? `${head} + uncommitted changes in src/` : head;
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** Runs `npm run build` when dist/main.js is missing or older than a file of src/. */
 export function ensureGatewayBuilt(root: string, log: (line: string) => void): GatewayBuild {
   const main = join(root, 'dist', 'main.js');
-  if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(root, 'src'), '.ts')) return { state: 'fresh' };
+  const revision = gitRevision(root);
+  if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(root, 'src'), '.ts')) return { state: 'fresh', revision };
   log('building the gateway (npm run build)...');
   try {
     execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    return { state: 'rebuilt' };
+    return { state: 'rebuilt', revision };
   } catch (e) {
     const output = String((e as { stdout?: Buffer }).stdout ?? '') + String((e as { stderr?: Buffer }).stderr ?? '');
     // tsc still emits on type errors; only a missing dist stops the run.
     if (!existsSync(main)) throw new Error(`npm run build failed and there is no dist/main.js:\n${output}`);
     const note = `npm run build reported errors; dist/ may not match src/: ${output.split('\n').slice(0, 5).join(' | ')}`;
     log(`WARNING: ${note}`);
-    return { state: 'stale', note };
+    return { state: 'stale', note, revision };
   }
 }
 

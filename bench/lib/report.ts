@@ -1,5 +1,4 @@
 /** Writes the results: bench/results/{out}.json with every figure, {out}.md with the tables. */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -29,16 +28,6 @@ export function describeMachine(): Machine {
     kernel: release(),
     loadAverageStart: loadavg()[0],
   };
-}
-
-function gitRevision(root: string): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8' }).trim();
-    return dirty ? `${head} + uncommitted changes in src/` : head;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** gateway / bare, when both are numbers and the metric has a direction. */
@@ -88,7 +77,7 @@ Options: \`--only ${['connections', 'relay', 'fanout', 'storm', 'redis'].join(',
 - Measured: ${r.startedAt.toISOString()}, profile \`${r.opts.profile.name}\`, ${Math.round(r.durationS)} s
 - Machine: ${m.cores} × ${m.model}, ${m.memoryGiB} GiB, Node ${m.node}, Linux ${m.kernel}
 - Load average (1 min) at start / end: ${m.loadAverageStart.toFixed(2)} / ${m.loadAverageEnd?.toFixed(2) ?? '?'}${m.loadAverageStart > 0.5 ? ' — **other work was running: figures are rough**' : ''}
-- Gateway: \`node dist/main.js\` (${r.build.state}${r.build.note ? `: ${r.build.note}` : ''}), revision ${gitRevision(r.root)}, stand-in chat-service in its own process${Object.keys(r.opts.gatewayEnv).length ? `, extra env ${Object.entries(r.opts.gatewayEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}
+- Gateway: \`node dist/main.js\` (${r.build.state}${r.build.note ? `: ${r.build.note}` : ''}), revision ${r.build.revision}, stand-in chat-service in its own process${Object.keys(r.opts.gatewayEnv).length ? `, extra env ${Object.entries(r.opts.gatewayEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}
 - Baseline: bare Socket.IO relay (same server options, same frames, no auth/validation/persistence)
 - Load: ${r.opts.loadProcesses} processes speaking Engine.IO/Socket.IO over \`ws\`; loopback only; a rate "holds" when every event is acked, ≥ 97 % of deliveries arrive and p99 ≤ ${r.opts.profile.p99BoundMs} ms
 - CPU = user + system time of the server process(es) from /proc over the window; "cores" = CPU time / wall time
@@ -109,7 +98,7 @@ export function writeReport(r: Report, dir: string): { json: string; md: string 
     options: { ...r.opts, profile: r.opts.profile.name },
     machine: r.machine,
     placement: r.placement,
-    gateway_build: { ...r.build, revision: gitRevision(r.root) },
+    gateway_build: r.build,
     scenarios: r.results.map((s) => ({
       name: s.name,
       title: s.title,
