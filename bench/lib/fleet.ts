@@ -3,7 +3,6 @@
  * and each command goes to the processes concerned; their answers come back as a list.
  */
 import { join } from 'node:path';
-import { totalCpuMs } from './procStats.js';
 import { IpcPeer } from './ipc.js';
 import type { ManagedChild, ProcessGroup } from './processes.js';
 import type {
@@ -32,10 +31,6 @@ export class LoadFleet {
 
   get pids(): number[] {
     return this.children.map((c) => c.pid);
-  }
-
-  cpuMs(): number {
-    return totalCpuMs(this.pids);
   }
 
   /** Connects each process's users (lists indexed by process) to `url`, `rate` sockets/s in all. */

@@ -32,17 +32,6 @@ export function cpuTimes(pid: number): { userMs: number; systemMs: number } {
   }
 }
 
-/** User + system CPU time of `pid` in ms. */
-export function cpuMs(pid: number): number {
-  const t = cpuTimes(pid);
-  return t.userMs + t.systemMs;
-}
-
-/** Sum of `cpuMs` over several processes. */
-export function totalCpuMs(pids: number[]): number {
-  return pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
-}
-
 /** User and system time summed over several processes, each /proc file read once. */
 function totalCpuTimes(pids: number[]): { cpuMs: number; systemMs: number } {
   return pids.map(cpuTimes).reduce((sum, t) => ({ cpuMs: sum.cpuMs + t.userMs + t.systemMs, systemMs: sum.systemMs + t.systemMs }), { cpuMs: 0, systemMs: 0 });
