@@ -93,9 +93,9 @@ export class Servers {
     for (let i = 0; i < opts.instances; i++) {
       const env = { ...baseEnv(), ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}) };
       const child = this.group.fork(`bare-relay-${i}`, join(this.buildDir, 'standins', 'bareRelay.js'), [], env, profileArgs(opts, 'bare'));
-      this.group.placeServer(child);
       children.push(child);
       urls.push(`http://127.0.0.1:${await whenReadyPort(child)}`);
+      this.group.placeServer(child);
     }
     const stats = () => Promise.all(urls.map((u) => fetchJson<{ connections: number; heap_used_bytes: number }>(u)));
     return {
@@ -141,10 +141,10 @@ export class Servers {
         cwd: this.root,
         env,
       });
-      this.group.placeServer(child);
       children.push(child);
       urls.push(`http://127.0.0.1:${port}`);
       await waitForHttp(`http://127.0.0.1:${port}/ready`, child);
+      this.group.placeServer(child);
     }
     return {
       kind: 'gateway',
