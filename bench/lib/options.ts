@@ -20,7 +20,8 @@ export interface Profile {
   relay: { pairs: number; fixedRate: number; fixedMs: number; ramp: RampSettings; at70Ms: number };
   fanout: { cases: Array<{ size: number; rooms: number }>; ramp: RampSettings };
   storm: { pairs: number; fixedRate: number; fixedMs: number; ramp: RampSettings };
-  redis: { fixedMs: number; ramp?: RampSettings };
+  /** `warmupMs`: the two instances' extra warm-up at the fixed rate (each carries half of it). */
+  redis: { fixedMs: number; warmupMs: number; ramp?: RampSettings };
 }
 
 const QUICK: Profile = {
@@ -40,7 +41,7 @@ const QUICK: Profile = {
     ramp: { startRate: 5000, factor: 2, maxSteps: 4, stepMs: 1000 },
   },
   storm: { pairs: 100, fixedRate: 2000, fixedMs: 1500, ramp: { startRate: 2000, factor: 1.8, maxSteps: 5, stepMs: 800 } },
-  redis: { fixedMs: 2000 },
+  redis: { fixedMs: 2000, warmupMs: 2000 },
 };
 
 const FULL: Profile = {
@@ -62,7 +63,7 @@ const FULL: Profile = {
     ramp: { startRate: 5000, factor: 1.4, maxSteps: 12, stepMs: 2000, refineSteps: 2 },
   },
   storm: { pairs: 500, fixedRate: 3000, fixedMs: 5000, ramp: { startRate: 2000, factor: 1.4, maxSteps: 12, stepMs: 2000, refineSteps: 2 } },
-  redis: { fixedMs: 10_000, ramp: { startRate: 1000, factor: 1.3, maxSteps: 12, stepMs: 2000, refineSteps: 2 } },
+  redis: { fixedMs: 10_000, warmupMs: 10_000, ramp: { startRate: 1000, factor: 1.3, maxSteps: 12, stepMs: 2000, refineSteps: 2 } },
 };
 
 /** The full profile's fixed-rate windows only, no ramps: a lever's before/after and its profile in ~3 minutes. */
@@ -73,7 +74,7 @@ const FIXED: Profile = {
   relay: { ...FULL.relay, ramp: { ...FULL.relay.ramp, maxSteps: 0 } },
   fanout: { ...FULL.fanout, ramp: { ...FULL.fanout.ramp, maxSteps: 1 } },
   storm: { ...FULL.storm, ramp: { ...FULL.storm.ramp, maxSteps: 0 } },
-  redis: { fixedMs: FULL.redis.fixedMs },
+  redis: { fixedMs: FULL.redis.fixedMs, warmupMs: FULL.redis.warmupMs },
 };
 
 export interface BenchOptions {
