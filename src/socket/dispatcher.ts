@@ -14,6 +14,12 @@ const REFUSALS: ReadonlySet<string> = new Set(['RATE_LIMITED', 'VALIDATION_FAILE
  */
 export class Dispatcher {
   private readonly byEvent: Map<string, EventHandler>;
+  /**
+   * Request ids: a random prefix per dispatcher and a counter. Unique across instances like a
+   * UUID per event, without its cost (1 % of the event loop's busy time at 10,600 msg/s).
+   */
+  private readonly requestIdPrefix = randomUUID().slice(0, 14);
+  private requestSeq = 0;
 
   constructor(
     handlers: EventHandler[],
@@ -45,7 +51,7 @@ export class Dispatcher {
     const { metrics, logger, limiter } = this.services;
     const started = performance.now();
     const userId = socket.data.userId;
-    const requestId = randomUUID();
+    const requestId = this.requestIdPrefix + (++this.requestSeq).toString(36);
     let outcome = 'ok';
     try {
       // While draining, new work would only race the deadline: the client retries elsewhere.
