@@ -12,6 +12,7 @@ const FLUSH_SCHEDULED = Symbol('flushScheduled');
 /** The parts of Engine.IO's connection used here (`flush` and the transport are untyped). */
 interface EngineConnection {
   flush(): void;
+  writeBuffer: unknown[];
   transport: { name: string; socket?: { _socket?: { cork(): void; uncork(): void } } };
   [FLUSH_SCHEDULED]?: boolean;
 }
@@ -23,7 +24,9 @@ export function coalesceWrites(connection: unknown): void {
 
 /** Shared by every connection, so the per-connection cost is one flag, not closures. */
 function deferFlush(this: EngineConnection): void {
-  if (this[FLUSH_SCHEDULED]) return;
+  // Engine.IO also flushes after every completed write ("ready"), mostly with nothing queued:
+  // its own flush does nothing then, so neither do we (no tick, no cork).
+  if (this[FLUSH_SCHEDULED] || this.writeBuffer.length === 0) return;
   this[FLUSH_SCHEDULED] = true;
   process.nextTick(flushCorked, this);
 }

@@ -46,6 +46,29 @@ describe('socket writes', () => {
     }
   });
 
+  it('runs Engine.IO\'s flush only with something queued (not again after each completed write)', async () => {
+    const alice = await RawWsClient.connect(stack.url, stack.token('alice'));
+    type Conn = { writeBuffer: unknown[]; flush(): void };
+    const engine = stack.gateway.services.io.engine as unknown as { clients: Record<string, Conn> };
+    const proto = Object.getPrototypeOf(engine.clients[alice.sid]) as Conn;
+    const engineFlush = proto.flush;
+    const queuedAtFlush: number[] = [];
+    sinon.replace(proto, 'flush', function (this: Conn) {
+      if (this === engine.clients[alice.sid]) queuedAtFlush.push(this.writeBuffer.length);
+      engineFlush.call(this);
+    });
+    try {
+      const ack = await alice.request('send_message', { receiver_id: 'bob', content: 'one flush', client_msg_id: 'f1' });
+      expect(ack.kind === 'answer' && ack.value.ok).to.equal(true);
+      // Engine.IO asks for a flush again once the write completes; give it time to run.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(queuedAtFlush, 'message_sent and the ack in one flush, no empty flush after it').to.deep.equal([2]);
+    } finally {
+      sinon.restore();
+      alice.close();
+    }
+  });
+
   it('still delivers frames emitted in separate ticks, each in its own write', async () => {
     const alice = await RawWsClient.connect(stack.url, stack.token('alice'));
     const bob = await RawWsClient.connect(stack.url, stack.token('bob'));
