@@ -40,6 +40,7 @@ export interface ServiceRequest {
   path: string;
   /** Names the call in metrics ("create_message"). */
   operation: string;
+  /** Sent as JSON. */
   body?: unknown;
   requestId: string;
   userId?: string;
