@@ -4,10 +4,20 @@ import sinon from 'sinon';
 import { RawWsClient } from '../support/rawClient.js';
 import { startStack, type Stack } from '../support/stack.js';
 
+/** The gateway's Engine.IO connection of a client (its internals are untyped). */
+interface EngineConnection {
+  writeBuffer: unknown[];
+  flush(): void;
+  transport: { socket: { _socket: TcpSocket } };
+}
+
+function engineConnection(stack: Stack, engineSid: string): EngineConnection {
+  return (stack.gateway.services.io.engine as unknown as { clients: Record<string, EngineConnection> }).clients[engineSid];
+}
+
 /** What the gateway's side of a websocket wrote to the TCP socket: one entry per write call. */
 function recordWrites(stack: Stack, engineSid: string): { writes: string[]; restore(): void } {
-  const engine = stack.gateway.services.io.engine as unknown as { clients: Record<string, { transport: { socket: { _socket: TcpSocket } } }> };
-  const tcp = engine.clients[engineSid].transport.socket._socket as TcpSocket & { _writeGeneric(writev: boolean, data: unknown): void };
+  const tcp = engineConnection(stack, engineSid).transport.socket._socket as TcpSocket & { _writeGeneric(writev: boolean, data: unknown): void };
   const spy = sinon.spy(tcp, '_writeGeneric');
   return {
     // A spy observes the writes; each call is one writev/write on the socket.
@@ -48,13 +58,12 @@ describe('socket writes', () => {
 
   it('runs Engine.IO\'s flush only with something queued (not again after each completed write)', async () => {
     const alice = await RawWsClient.connect(stack.url, stack.token('alice'));
-    type Conn = { writeBuffer: unknown[]; flush(): void };
-    const engine = stack.gateway.services.io.engine as unknown as { clients: Record<string, Conn> };
-    const proto = Object.getPrototypeOf(engine.clients[alice.sid]) as Conn;
+    const conn = engineConnection(stack, alice.sid);
+    const proto = Object.getPrototypeOf(conn) as EngineConnection;
     const engineFlush = proto.flush;
     const queuedAtFlush: number[] = [];
-    sinon.replace(proto, 'flush', function (this: Conn) {
-      if (this === engine.clients[alice.sid]) queuedAtFlush.push(this.writeBuffer.length);
+    sinon.replace(proto, 'flush', function (this: EngineConnection) {
+      if (this === conn) queuedAtFlush.push(this.writeBuffer.length);
       engineFlush.call(this);
     });
     try {
