@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
+import { createShardedAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import { LocalTokenVerifier } from './auth/LocalTokenVerifier.js';
 import { RemoteTokenVerifier } from './auth/RemoteTokenVerifier.js';
@@ -21,6 +21,7 @@ import { SlowConsumerGuard } from './limits/SlowConsumerGuard.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { BREAKER_STATE_VALUE, createMetrics, type Metrics } from './observability/metrics.js';
 import { createPresenceStore } from './presence/createPresenceStore.js';
+import { createEchoSkippingAdapter } from './redis/EchoSkippingParser.js';
 import { KEY_PREFIX, RedisConnections } from './redis/RedisConnections.js';
 import { isClusterPresenceStore } from './presence/ClusterPresenceStore.js';
 import { PresenceMaintenance } from './presence/PresenceMaintenance.js';
@@ -228,9 +229,8 @@ async function drain(services: GatewayServices, timeoutMs: number): Promise<void
 /** The Socket.IO adapter of cluster mode; the only place REDIS_ADAPTER is read. */
 function redisAdapter(kind: GatewayConfig['redisAdapter'], redis: RedisConnections) {
   const channelPrefix = `${KEY_PREFIX}:socket.io`;
-  return kind === 'sharded'
-    ? createShardedAdapter(redis.pub, redis.sub, { channelPrefix, subscriptionMode: 'dynamic' })
-    : createAdapter(redis.pub, redis.sub, { key: channelPrefix });
+  if (kind === 'sharded') return createShardedAdapter(redis.pub, redis.sub, { channelPrefix, subscriptionMode: 'dynamic' });
+  return createEchoSkippingAdapter(redis.pub, redis.sub, channelPrefix);
 }
 
 /** Gauges that are read rather than counted, refreshed on each scrape. */
