@@ -13,6 +13,7 @@ import { choosePlacement, pin } from './lib/placement.js';
 import { ProcessGroup } from './lib/processes.js';
 import { renderProfileSummary, summarizeProfile, type ProfileSummary } from './lib/profileSummary.js';
 import { describeMachine, renderMarkdown, writeReport } from './lib/report.js';
+import { measureSparseWork } from './lib/sparseWork.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from './lib/scenario.js';
 import { Servers } from './lib/servers.js';
 import { connections } from './scenarios/connections.js';
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
   log(`placement: ${placement.describe}`);
   const group = new ProcessGroup(placement);
   group.installSignalHandlers();
+  machine.sparseWork = await measureSparseWork(group, buildDir);
+  log(`sparse work: ${machine.sparseWork.sparseUs.toFixed(1)} µs per unit every 10 ms, ${machine.sparseWork.denseUs.toFixed(1)} every 1 ms`);
   const cpuProfDir = opts.cpuProf ? join(benchDir, 'results', 'profiles') : undefined;
   if (cpuProfDir) for (const kind of opts.servers) mkdirSync(join(cpuProfDir, kind), { recursive: true });
   let step = 0;

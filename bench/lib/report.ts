@@ -6,6 +6,7 @@ import type { GatewayBuild } from './build.js';
 import type { BenchOptions } from './options.js';
 import type { ProfileSummary } from './profileSummary.js';
 import type { Row, ScenarioResult } from './scenario.js';
+import type { SparseWork } from './sparseWork.js';
 
 export interface Machine {
   cores: number;
@@ -16,6 +17,8 @@ export interface Machine {
   /** 1-minute load average when the run started and ended: other work on the machine shows here. */
   loadAverageStart: number;
   loadAverageEnd?: number;
+  /** The same work's CPU cost every 1 ms and every 10 ms on the servers' core. */
+  sparseWork?: SparseWork;
 }
 
 export function describeMachine(): Machine {
@@ -82,7 +85,7 @@ Options: \`--only ${['connections', 'relay', 'fanout', 'storm', 'redis'].join(',
 - Load: ${r.opts.loadProcesses} processes speaking Engine.IO/Socket.IO over \`ws\`; loopback only; a rate "holds" when every event is acked, ≥ 97 % of deliveries arrive and p99 ≤ ${r.opts.profile.p99BoundMs} ms
 - CPU = user + system time of the server process(es) from /proc over the window; "cores" = CPU time / wall time
 - Placement: ${r.placement}
-`;
+${m.sparseWork ? `- Sparse work: the same unit of work cost ${m.sparseWork.sparseUs.toFixed(1)} µs of CPU every 10 ms against ${m.sparseWork.denseUs.toFixed(1)} µs every 1 ms on the servers' core (${(m.sparseWork.sparseUs / m.sparseWork.denseUs).toFixed(2)}×): CPU per message at low load carries this\n` : ''}`;
   const sections = r.results.map((s, i) => `## ${i + 1}. ${s.title}\n\n${renderTable(s)}`);
   return `${header}\n${sections.join('\n')}`;
 }
