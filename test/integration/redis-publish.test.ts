@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket as TcpSocket } from 'node:net';
 import { Redis } from 'ioredis';
-import sinon from 'sinon';
 import { Server } from 'socket.io';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { createLogger } from '../../src/observability/logger.js';
@@ -11,6 +10,7 @@ import { createEchoSkippingAdapter, EchoSkippingParser } from '../../src/redis/E
 import { RedisConnections } from '../../src/redis/RedisConnections.js';
 import { collect, sleep, waitFor } from '../support/events.js';
 import { requireRedis, startRedis, type RedisServer } from '../support/redis.js';
+import { spyOnSocketWrites } from '../support/socketWrites.js';
 
 const KEY = 'test:socket.io';
 
@@ -90,8 +90,7 @@ describe('cluster mode: the Socket.IO adapter over Redis', () => {
     await raw.subscribe('ticks');
     try {
       if (connections.pub.status !== 'ready') await once(connections.pub, 'ready');
-      const tcp = connections.pub.stream as TcpSocket & { _writeGeneric(writev: boolean, data: unknown): void };
-      const writes = sinon.spy(tcp, '_writeGeneric');
+      const writes = spyOnSocketWrites(connections.pub.stream as TcpSocket);
       const sent = Array.from({ length: 20 }, (_, i) => `m${i}`);
       for (const m of sent) void connections.pub.publish('ticks', m);
       await waitFor(() => received.length === sent.length, 3000);

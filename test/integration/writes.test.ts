@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Socket as TcpSocket } from 'node:net';
 import sinon from 'sinon';
 import { RawWsClient } from '../support/rawClient.js';
+import { spyOnSocketWrites } from '../support/socketWrites.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 /** The gateway's Engine.IO connection of a client (its internals are untyped). */
@@ -17,8 +18,7 @@ function engineConnection(stack: Stack, engineSid: string): EngineConnection {
 
 /** What the gateway's side of a websocket wrote to the TCP socket: one entry per write call. */
 function recordWrites(stack: Stack, engineSid: string): { writes: string[]; restore(): void } {
-  const tcp = engineConnection(stack, engineSid).transport.socket._socket as TcpSocket & { _writeGeneric(writev: boolean, data: unknown): void };
-  const spy = sinon.spy(tcp, '_writeGeneric');
+  const spy = spyOnSocketWrites(engineConnection(stack, engineSid).transport.socket._socket);
   return {
     // A spy observes the writes; each call is one writev/write on the socket.
     get writes() {
