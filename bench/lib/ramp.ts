@@ -40,26 +40,32 @@ export async function ramp(
 ): Promise<RampResult> {
   const steps: RampStep[] = [];
   let sustained: WindowResult | undefined;
+  let heldRate: number | undefined;
   let rate = settings.startRate;
   for (let i = 0; i < settings.maxSteps; i++) {
     const { window, failed } = await attempt('ramp', rate, settings, p99BoundMs, measure, log, steps);
-    if (failed) return refine(settings, p99BoundMs, measure, log, { steps, sustained, stoppedBecause: failed }, rate);
+    if (failed) return refine(settings, p99BoundMs, measure, log, { steps, sustained, stoppedBecause: failed }, heldRate, rate);
     sustained = window;
+    heldRate = rate;
     rate *= settings.factor;
   }
   return { steps, sustained, stoppedBecause: `reached the last step (${settings.maxSteps})` };
 }
 
-/** Bisects between the last rate that held and `failedRate`; the first failure stays the reason. */
+/**
+ * Bisects between `heldRate` and `failedRate`; the first failure stays the reason. Both are in
+ * the ramp's own unit (a fan-out ramp counts deliveries/s, while its windows offer messages/s).
+ */
 async function refine(
   settings: RampSettings,
   p99BoundMs: number,
   measure: (rate: number, durationMs: number) => Promise<WindowResult>,
   log: (line: string) => void,
   result: RampResult,
+  heldRate: number | undefined,
   failedRate: number,
 ): Promise<RampResult> {
-  let low = result.sustained?.offeredRate;
+  let low = heldRate;
   let high = failedRate;
   for (let i = 0; low !== undefined && i < (settings.refineSteps ?? 0); i++) {
     const rate = (low + high) / 2;
