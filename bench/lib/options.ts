@@ -95,7 +95,7 @@ export interface BenchOptions {
 }
 
 const USAGE = `npm run bench -- [--quick | --fixed] [--only ${SCENARIOS.join(',')}] [--servers bare,gateway]
-  [--load-procs 3] [--gateway-env KEY=VALUE]... [--cpu-prof] [--relay-rate N] [--no-pin] [--no-build] [--out latest]`;
+  [--load-procs 3] [--gateway-env KEY=VALUE]... [--cpu-prof] [--relay-rate N] [--fanout-rate N] [--no-pin] [--no-build] [--out latest]`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const opts: BenchOptions = {
@@ -125,6 +125,11 @@ export function parseOptions(argv: string[]): BenchOptions {
       // The relay's fixed-rate window at another rate (a profile under heavier load).
       const rate = Number(value());
       opts.profile = { ...opts.profile, relay: { ...opts.profile.relay, fixedRate: rate } };
+    }
+    else if (arg === '--fanout-rate') {
+      // The fan-out's first step at another rate in deliveries/s (with --fixed: its only one).
+      const rate = Number(value());
+      opts.profile = { ...opts.profile, fanout: { ...opts.profile.fanout, ramp: { ...opts.profile.fanout.ramp, startRate: rate } } };
     }
     else if (arg === '--only') opts.only = list(value(), SCENARIOS, arg);
     else if (arg === '--servers') opts.servers = list(value(), SERVER_KINDS, arg);

@@ -82,7 +82,7 @@ export function deriveSnapshot(metrics: readonly MetricJson[], ctx: SnapshotCont
     rate_limit_rejections: sumBy(values('gateway_rate_limit_rejections_total'), 'family'),
     forced_disconnects: sumBy(values('gateway_forced_disconnects_total'), 'reason'),
     handshakes_rejected: sumBy(values('gateway_connections_rejected_total'), 'reason'),
-    event_loop: { lag_ms: toMs(single('nodejs_eventloop_lag_seconds')), lag_p99_ms: toMs(single('nodejs_eventloop_lag_p99_seconds')) },
+    event_loop: { lag_ms: toMs(single('nodejs_eventloop_lag_seconds')), lag_p99_ms: toMs(delayAboveInterval(single('nodejs_eventloop_lag_p99_seconds'), single('nodejs_eventloop_lag_min_seconds'))) },
     memory: {
       rss_bytes: single('process_resident_memory_bytes'),
       heap_used_bytes: single('nodejs_heap_size_used_bytes'),
@@ -173,6 +173,14 @@ function sumBy(samples: MetricJson['values'], label: string): Record<string, num
     out[key] = (out[key] ?? 0) + value;
   }
   return out;
+}
+
+/**
+ * prom-client's delay monitor records whole timer intervals (20 ms plus any delay): the delay is
+ * what lies above the shortest one. An empty monitor reports p99 0 and a huge minimum.
+ */
+function delayAboveInterval(seconds: number | null, minimum: number | null): number | null {
+  return seconds === null || minimum === null ? seconds : Math.max(0, seconds - minimum);
 }
 
 function toMs(seconds: number | null): number | null {
