@@ -306,6 +306,16 @@ describe('messages', function () {
       expect((await received).message.content).to.equal('after');
     });
 
+    it('answers an oversized frame of an unknown event once, with PAYLOAD_TOO_LARGE', async () => {
+      const alice = await t.connect('alice');
+      const errors: Array<{ code: string; event: string }> = [];
+      alice.on('error', (e: { code: string; event: string }) => errors.push(e));
+      alice.emit('launch_rockets', { padding: 'p'.repeat(MAX_PAYLOAD_BYTES + 900) });
+      // Replies leave in order: once a later event is answered, every reply to this one is in.
+      expect((await request(alice, 'send_message', valid)).ok).to.equal(true);
+      expect(errors.map((e) => [e.code, e.event])).to.deep.equal([['PAYLOAD_TOO_LARGE', 'launch_rockets']]);
+    });
+
     it('survives a frame far beyond the limit: other sockets and new clients keep working', async () => {
       const bob = await t.connect('bob');
       const big = await t.connect('alice');
