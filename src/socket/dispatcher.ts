@@ -20,12 +20,15 @@ export class Dispatcher {
    */
   private readonly requestIdPrefix = randomUUID().slice(0, 14);
   private requestSeq = 0;
+  /** winston's level check allocates on every call; the level is fixed at start. */
+  private readonly debugEnabled: boolean;
 
   constructor(
     handlers: EventHandler[],
     private readonly services: GatewayServices,
   ) {
     this.byEvent = new Map(handlers.map((h) => [h.event, h]));
+    this.debugEnabled = services.logger.isDebugEnabled();
   }
 
   /**
@@ -73,7 +76,7 @@ export class Dispatcher {
     } finally {
       metrics.events.inc({ event: handler.event, outcome });
       metrics.handlerSeconds.observe({ event: handler.event }, (performance.now() - started) / 1000);
-      if (logger.isDebugEnabled()) logger.debug('event', { event: handler.event, user_id: userId, request_id: requestId, outcome });
+      if (this.debugEnabled) logger.debug('event', { event: handler.event, user_id: userId, request_id: requestId, outcome });
     }
   }
 
