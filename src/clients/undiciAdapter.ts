@@ -1,4 +1,5 @@
 import axios, { AxiosError, AxiosHeaders, type AxiosAdapter, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher } from 'undici';
 
 /** Largest service answer read, like axios' `maxContentLength`. */
@@ -14,23 +15,24 @@ export function undiciAdapter(): { adapter: AxiosAdapter; close(): void } {
   const dispatcher = new Agent({ connections: 256, maxResponseSize: MAX_RESPONSE_BYTES });
   const adapter: AxiosAdapter = async (config) => {
     const url = new URL(axios.getUri(config));
-    let res: Dispatcher.ResponseData;
-    let data: string;
+    let res: CollectedResponse;
     try {
-      res = await dispatcher.request({
-        origin: url.origin,
-        path: url.pathname + url.search,
-        method: (config.method ?? 'get').toUpperCase() as Dispatcher.HttpMethod,
-        headers: plainHeaders(config),
-        body: config.data as string | undefined,
-        signal: config.signal as AbortSignal | undefined,
-      });
-      data = await res.body.text();
+      res = await send(
+        dispatcher,
+        {
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: (config.method ?? 'get').toUpperCase() as Dispatcher.HttpMethod,
+          headers: plainHeaders(config),
+          body: config.data as string | undefined,
+        },
+        config.signal as AbortSignal | undefined,
+      );
     } catch (e) {
       throw transportError(e, config);
     }
     const response: AxiosResponse = {
-      data,
+      data: res.body,
       status: res.statusCode,
       statusText: '',
       headers: new AxiosHeaders(res.headers as Record<string, string>),
@@ -45,6 +47,57 @@ export function undiciAdapter(): { adapter: AxiosAdapter; close(): void } {
   };
   // Like destroying an http.Agent: by the time services are closed nothing should be waiting.
   return { adapter, close: () => void dispatcher.destroy().catch(() => undefined) };
+}
+
+interface CollectedResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * One request through the pool, its answer read whole. undici's `request()` hands every answer
+ * over as a stream (a Readable in an async scope) to be read back with `text()`; for the short
+ * JSON answers of the services that cost more CPU than the rest of the call (a CPU profile at
+ * 1500 msg/s: 195 µs of 680 per answer).
+ */
+function send(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal?: AbortSignal): Promise<CollectedResponse> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError());
+    let controller: Dispatcher.DispatchController | undefined;
+    const chunks: Buffer[] = [];
+    let statusCode = 0;
+    let headers: IncomingHttpHeaders = {};
+    // An abort before the request reaches a connection takes effect once it does.
+    const onAbort = () => controller?.abort(abortError());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = () => signal?.removeEventListener('abort', onAbort);
+    dispatcher.dispatch(options, {
+      onRequestStart(c) {
+        controller = c;
+        if (signal?.aborted) c.abort(abortError());
+      },
+      onResponseStart(_c, status, responseHeaders) {
+        statusCode = status;
+        headers = responseHeaders;
+      },
+      onResponseData(_c, chunk) {
+        chunks.push(chunk);
+      },
+      onResponseEnd() {
+        settle();
+        resolve({ statusCode, headers, body: Buffer.concat(chunks).toString('utf8') });
+      },
+      onResponseError(_c, error) {
+        settle();
+        reject(error);
+      },
+    });
+  });
+}
+
+function abortError(): Error {
+  return Object.assign(new Error('aborted'), { name: 'AbortError' });
 }
 
 function plainHeaders(config: InternalAxiosRequestConfig): Record<string, string> {

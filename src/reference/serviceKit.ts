@@ -139,6 +139,11 @@ export class FaultInjector {
     return this;
   }
 
+  /** Requests held now; one whose client gave up and closed the connection is not. */
+  get holding(): number {
+    return this.held.size;
+  }
+
   /** Removes every fault and releases held (hanging or delayed) requests by destroying their connections. */
   clear(): void {
     this.faults = [];

@@ -191,6 +191,13 @@ describe('chat-service faults (retry, timeout and circuit breaker policies)', ()
       expectKeyOnEveryAttempt(messageAttempts(), 1 + RETRIES);
     });
 
+    it('closes the request of every attempt that timed out instead of leaving it open', async () => {
+      failMessages({ hang: true });
+      await expectRefused(await send(), 'TIMEOUT', true);
+      expect(messageAttempts()).to.have.length(1 + RETRIES);
+      await waitFor(() => stack.chat.faults.holding === 0, 2000, 'the chat-service to see every attempt closed');
+    });
+
     it('retries an attempt that hung and stores the message once', async () => {
       failMessages({ hang: true, times: 1 });
       const ack = await send();
