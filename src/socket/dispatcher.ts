@@ -48,8 +48,8 @@ export class Dispatcher {
     socket.data.lastActivityAt = Date.now();
     const [event, ...args] = packet;
     const handler = this.byEvent.get(event as string);
-    if (frameBytesOf(packet) > this.services.config.maxPayloadBytes) this.reply(socket, String(event).slice(0, 64), args, errors.payloadTooLarge());
-    else if (!handler) this.reply(socket, String(event).slice(0, 64), args, errors.validation('unknown event'));
+    if (frameBytesOf(packet) > this.services.config.maxPayloadBytes) this.reply(socket, event, args, errors.payloadTooLarge());
+    else if (!handler) this.reply(socket, event, args, errors.validation('unknown event'));
     else this.services.inFlight.track(this.run(handler, socket, args));
   }
 
@@ -81,7 +81,7 @@ export class Dispatcher {
   }
 
   /** The one place a failure reaches a client: in the ack, or as `error` when there is none. */
-  private reply(socket: GatewaySocket, event: string, args: unknown[], e: unknown): void {
+  private reply(socket: GatewaySocket, event: unknown, args: unknown[], e: unknown): void {
     const body = toErrorBody(e);
     if (REFUSALS.has(body.code)) this.services.floodGuard.strike(socket);
     const ack = ackOf(args);
@@ -91,7 +91,8 @@ export class Dispatcher {
     socket.emit('error', {
       code: body.code,
       message: body.message,
-      event,
+      // The name is the client's own text: echoed back, but bounded.
+      event: String(event).slice(0, 64),
       ...(clientMsgId ? { client_msg_id: clientMsgId } : {}),
       ...(body.retry_after_ms !== undefined ? { retry_after_ms: body.retry_after_ms } : {}),
     });
