@@ -75,9 +75,10 @@ export class ServiceClient {
   private readonly http: AxiosInstance;
   private readonly breaker: CircuitBreakerPolicy;
   /** Keep-alive connection pool (undici) behind axios. */
-  private readonly transport = undiciAdapter();
+  private readonly transport: ReturnType<typeof undiciAdapter>;
 
   constructor(private readonly opts: ServiceClientOptions) {
+    this.transport = undiciAdapter(opts.baseUrl);
     this.breaker = circuitBreaker(handleWhen(countsAsFailure), {
       halfOpenAfter: opts.breaker.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(opts.breaker.failureThreshold),
