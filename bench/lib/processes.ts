@@ -8,7 +8,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { whenReady } from './ipc.js';
-import { pin, type Placement } from './placement.js';
+import { pin, renice, type Placement } from './placement.js';
 
 /** A child the group owns, with the last lines it printed (for error messages). */
 export interface ManagedChild {
@@ -36,6 +36,11 @@ export class ProcessGroup {
   placeServer(child: ManagedChild): void {
     pin(child.pid, this.placement.other);
     pin(child.pid, this.placement.server, true);
+  }
+
+  /** Puts the stand-in chat-service ahead of the load clients on the core they share. */
+  placeService(child: ManagedChild): void {
+    renice(child.pid, this.placement.serviceNice);
   }
 
   /** Starts a program (no shell). Its output is kept, not printed. */

@@ -115,6 +115,7 @@ export class Servers {
 
   private async startGateway(opts: StartOptions): Promise<Target> {
     const chat = this.group.fork('chat-standin', join(this.buildDir, 'standins', 'chatService.js'), [], baseEnv(), nodeArgs());
+    this.group.placeService(chat);
     const chatUrl = `http://127.0.0.1:${await whenReadyPort(chat)}`;
     const children: ManagedChild[] = [];
     const urls: string[] = [];
