@@ -7,13 +7,11 @@
  * Prints a Markdown table and writes bench/results/calls.md. `--rounds N` (default 5);
  * `--dist DIR` measures another build of the gateway (a lever's before, built elsewhere).
  */
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compileBench, ensureGatewayBuilt } from './lib/build.js';
-import { whenReady } from './lib/ipc.js';
 import { choosePlacement, pin } from './lib/placement.js';
-import { ProcessGroup } from './lib/processes.js';
+import { ProcessGroup, whenReadyPort } from './lib/processes.js';
 import { describeMachine } from './lib/report.js';
 import type { CallsSpec } from './serviceCallsClient.js';
 
@@ -31,12 +29,8 @@ const BATCH = { batch: 15, contentBytes: 64 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function measure(group: ProcessGroup, buildDir: string, spec: CallsSpec): Promise<number> {
-  const child = group.fork(`calls-${spec.mode}`, join(buildDir, 'serviceCallsClient.js'), [JSON.stringify(spec)]);
-  group.placeServer(child);
-  const answer = once(child.proc, 'message');
-  child.proc.send('start');
-  const [result] = (await answer) as [{ cpuUsPerCall: number }];
-  await group.stop(child);
+  const path = join(buildDir, 'serviceCallsClient.js');
+  const result = await group.measureOnServerCore<{ cpuUsPerCall: number }>(`calls-${spec.mode}`, path, [JSON.stringify(spec)]);
   return result.cpuUsPerCall;
 }
 
@@ -59,7 +53,7 @@ async function main(): Promise<void> {
   const group = new ProcessGroup(placement);
   group.installSignalHandlers();
   const standIn = group.fork('chat-standin', join(buildDir, 'standins', 'chatService.js'));
-  const { port } = await whenReady<{ port: number }>(standIn.proc, 'chat-standin');
+  const port = await whenReadyPort(standIn);
   const lines = [
     '# CPU per chat-service call: the gateway\'s ServiceClient against undici alone',
     '',

@@ -38,6 +38,20 @@ export class ProcessGroup {
     pin(child.pid, this.placement.server, true);
   }
 
+  /**
+   * Runs a child that measures something on the servers' core: forks it, places it there,
+   * sends "start" and resolves with its one answer once it has ended.
+   */
+  async measureOnServerCore<T>(name: string, modulePath: string, args: string[] = []): Promise<T> {
+    const child = this.fork(name, modulePath, args);
+    this.placeServer(child);
+    const answer = once(child.proc, 'message');
+    child.proc.send('start');
+    const [result] = (await answer) as [T];
+    await this.stop(child);
+    return result;
+  }
+
   /** Puts the stand-in chat-service ahead of the load clients on the core they share. */
   placeService(child: ManagedChild): void {
     renice(child.pid, this.placement.serviceNice);

@@ -1,5 +1,4 @@
 /** The machine's penalty for sparse work, measured on the servers' core (see ../sparseWork.ts). */
-import { once } from 'node:events';
 import { join } from 'node:path';
 import type { ProcessGroup } from './processes.js';
 
@@ -10,11 +9,6 @@ export interface SparseWork {
   sparseUs: number;
 }
 
-export async function measureSparseWork(group: ProcessGroup, buildDir: string): Promise<SparseWork> {
-  const child = group.fork('sparse-work', join(buildDir, 'sparseWork.js'));
-  group.placeServer(child);
-  const answer = once(child.proc, 'message');
-  child.proc.send('start');
-  const [result] = (await answer) as [SparseWork];
-  return result;
+export function measureSparseWork(group: ProcessGroup, buildDir: string): Promise<SparseWork> {
+  return group.measureOnServerCore<SparseWork>('sparse-work', join(buildDir, 'sparseWork.js'));
 }
