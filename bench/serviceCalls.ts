@@ -7,7 +7,7 @@
  * Prints a Markdown table and writes bench/results/calls.md. `--rounds N` (default 5);
  * `--dist DIR` measures another build of the gateway (a lever's before, built elsewhere).
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compileBench, ensureGatewayBuilt } from './lib/build.js';
 import { choosePlacement, pin } from './lib/placement.js';
@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     await group.stopAll();
   }
   const text = lines.join('\n') + '\n';
+  mkdirSync(join(benchDir, 'results'), { recursive: true });
   writeFileSync(join(benchDir, 'results', 'calls.md'), text);
   console.log(`\n${text}`);
 }
