@@ -1,10 +1,11 @@
 /**
  * Starts the servers under test, each in its own process on loopback: the gateway
- * (`node dist/main.js`, configured by environment) with a fast stand-in chat-service, or the
- * bare Socket.IO relay; one or two instances, on Redis for two.
+ * (`node dist/main.js`, configured as `lib/gatewayEnv.ts` says) with a fast stand-in for the
+ * chat-service and the auth-service, or the bare Socket.IO relay; one or two instances, on Redis for two.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { gatewayEnv } from './gatewayEnv.js';
 import { freePort, waitForHttp, whenReadyPort, type ManagedChild, type ProcessGroup } from './processes.js';
 
 export type ServerKind = 'bare' | 'gateway';
@@ -28,15 +29,17 @@ export interface Target {
   eventLoopDelay(): Promise<{ p99Ms: number; maxMs: number } | undefined>;
   /** Open connections, summed over instances, as the servers count them. */
   connections(): Promise<number>;
-  /** Calls the chat stand-in received so far, by operation (gateway only). */
+  /** Calls the stand-in services received so far, by operation (gateway only; `standins/chatService.ts`). */
   chatCalls(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
+  /** The stand-in answers 404 on its batch endpoints: services without them (gateway only). */
+  withoutBatchEndpoints?: boolean;
   instances: number;
   redisUrl?: string;
-  /** Extra gateway environment (e.g. CHAT_BATCH_ENDPOINTS=true), after the bench defaults. */
+  /** Levers: gateway environment over the defaults (`--gateway-env`, e.g. CHAT_BATCH_MAX=32). */
   gatewayEnv: Record<string, string>;
   /** Directory for `node --cpu-prof` profiles of the gateway, when profiling. */
   cpuProfDir?: string;
@@ -114,7 +117,8 @@ export class Servers {
   }
 
   private async startGateway(opts: StartOptions): Promise<Target> {
-    const chat = this.group.fork('chat-standin', join(this.buildDir, 'standins', 'chatService.js'), [], baseEnv(), nodeArgs());
+    const standinEnv = { ...baseEnv(), ...(opts.withoutBatchEndpoints ? { STANDIN_BATCH_ENDPOINTS: 'absent' } : {}) };
+    const chat = this.group.fork('chat-standin', join(this.buildDir, 'standins', 'chatService.js'), [], standinEnv, nodeArgs());
     this.group.placeService(chat);
     const chatUrl = `http://127.0.0.1:${await whenReadyPort(chat)}`;
     const children: ManagedChild[] = [];
@@ -124,19 +128,9 @@ export class Servers {
       const port = await freePort();
       const env: NodeJS.ProcessEnv = {
         ...baseEnv(),
+        // Not the developer's .env: every value is in `env`.
         ENV_FILE: '/nonexistent/.env',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        INSTANCE_ID: `bench-gw-${i}`,
-        JWT_SECRET,
-        CHAT_SERVICE_URL: chatUrl,
-        RATE_LIMIT_ENABLED: 'false',
-        LOG_LEVEL: 'warn',
-        MAX_SOCKETS_PER_USER: '1000000',
-        MAX_CONNECTIONS_PER_IP_PER_MIN: '100000000',
-        IDLE_TIMEOUT_MS: String(24 * 3600 * 1000),
-        ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}),
-        ...opts.gatewayEnv,
+        ...gatewayEnv(this.root, { port, instanceId: `bench-gw-${i}`, jwtSecret: JWT_SECRET, serviceUrl: chatUrl, redisUrl: opts.redisUrl }, opts.gatewayEnv),
       };
       const child = this.group.spawn(`gateway-${i}`, process.execPath, [...profileArgs(opts, 'gateway'), join(this.root, 'dist', 'main.js')], {
         cwd: this.root,

@@ -1,9 +1,11 @@
 /**
- * A fast stand-in for the chat-service (contract section 6), in its own process: plain
- * node:http with keep-alive, no validation and no storage: a message id carries its sender
- * (receipts must name the sender), so the stand-in's heap stays the same size however long a
- * run lasts; a growing map made its old-generation collections, and with them the gateway's
- * persistence latency, grow through a run. Announces its port over IPC; `GET /stats` counts calls.
+ * A fast stand-in for the chat-service and the auth-service's status endpoints (contract section
+ * 6), in its own process: plain node:http with keep-alive, no validation and no storage: a
+ * message id carries its sender (receipts must name the sender), so the stand-in's heap stays the
+ * same size however long a run lasts; a growing map made its old-generation collections, and with
+ * them the gateway's persistence latency, grow through a run. Announces its port over IPC;
+ * `GET /stats` counts calls. `STANDIN_BATCH_ENDPOINTS=absent` answers 404 on the batch endpoints
+ * (`POST /messages/batch`, `POST /receipts/batch`, `PUT /users/status`), as services without them do.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +18,9 @@ let seq = 0;
 const calls: Record<string, number> = {};
 let itemsStored = 0;
 let receiptsStored = 0;
+let statusUpdates = 0;
+const BATCH_PATHS = new Set(['POST /messages/batch', 'POST /receipts/batch', 'PUT /users/status']);
+const withoutBatchEndpoints = process.env.STANDIN_BATCH_ENDPOINTS === 'absent';
 
 type Json = Record<string, unknown>;
 
@@ -41,6 +46,9 @@ function receipt(messageId: string, r: Json): [number, Json] {
 }
 
 function route(method: string, path: string, body: Json): [number, unknown, string] {
+  if (withoutBatchEndpoints && BATCH_PATHS.has(`${method} ${path}`)) {
+    return [404, { error: { status: 404, code: 'NOT_FOUND' } }, 'batch_endpoint_absent'];
+  }
   if (method === 'POST' && path === '/messages') return [201, store(body), 'create_message'];
   if (method === 'POST' && path === '/messages/batch') {
     return [200, { results: (body.messages as Json[]).map(store) }, 'create_message_batch'];
@@ -49,7 +57,18 @@ function route(method: string, path: string, body: Json): [number, unknown, stri
     const results = (body.receipts as Json[]).map((r) => receipt(String(r.message_id), r)[1]);
     return [200, { results }, 'receipt_batch'];
   }
+  // auth-service: PUT /users/status { updates: [...] }
+  if (method === 'PUT' && path === '/users/status') {
+    const count = (body.updates as Json[]).length;
+    statusUpdates += count;
+    return [200, { updated: count }, 'set_status_batch'];
+  }
   const parts = path.split('/');
+  // auth-service: PUT /users/{id}/status
+  if (method === 'PUT' && parts.length === 4 && parts[1] === 'users' && parts[3] === 'status') {
+    statusUpdates++;
+    return [200, { user_id: decodeURIComponent(parts[2]), status: body.status }, 'set_status'];
+  }
   // /messages/{id}/receipts
   if (method === 'POST' && parts.length === 4 && parts[1] === 'messages' && parts[3] === 'receipts') {
     const [status, answer] = receipt(decodeURIComponent(parts[2]), body);
@@ -63,7 +82,9 @@ function route(method: string, path: string, body: Json): [number, unknown, stri
     const id = decodeURIComponent(parts[2]);
     return [200, { message_id: id, sender_id: senderOf(id) ?? 'unknown' }, 'delete_message'];
   }
-  if (method === 'GET' && path === '/stats') return [200, { calls, items_stored: itemsStored, receipts_stored: receiptsStored }, 'stats'];
+  if (method === 'GET' && path === '/stats') {
+    return [200, { calls: { ...calls, status_updates: statusUpdates }, items_stored: itemsStored, receipts_stored: receiptsStored }, 'stats'];
+  }
   if (method === 'GET' && path === '/health') return [200, { status: 'ok' }, 'health'];
   return [404, { error: { code: 'NOT_FOUND', message: `no route ${method} ${path}` } }, 'unknown'];
 }
