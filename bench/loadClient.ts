@@ -3,7 +3,7 @@
  * both ends of the conversations it drives where it can, so send and receive times come from
  * one clock; across processes it uses the wall clock of this machine.
  */
-import { BenchSocket, type SocketListener } from './lib/benchSocket.js';
+import { BenchSocket, ConnectRefused, type SocketListener } from './lib/benchSocket.js';
 import { Histogram } from './lib/histogram.js';
 import { serveIpc } from './lib/ipc.js';
 import { TokenSigner } from './lib/jwt.js';
@@ -102,40 +102,66 @@ function everyTick(due: (elapsedMs: number) => boolean): Promise<number> {
   });
 }
 
+/** SERVER_BUSY refusals a client takes before it counts as failed (so that connecting ends). */
+const MAX_BUSY_REFUSALS = 20;
+/** The wait after a SERVER_BUSY refusal that names no `retry_after_ms`. */
+const DEFAULT_RETRY_AFTER_MS = 1000;
+
+/**
+ * Opens the users' sockets at the command's rate, at most `maxPending` handshakes at a time. A
+ * client refused with SERVER_BUSY comes back after the `retry_after_ms` the server gave (already
+ * jittered there), as the SDK does, and counts as connected once it gets in.
+ */
 async function connect(cmd: ConnectCmd): Promise<ConnectResult> {
   const signer = new TokenSigner(cmd.jwtSecret);
   const auths = cmd.users.map((user) => ({ token: signer.sign(user), user_id: user }));
   const latency = new Histogram();
   const errors: string[] = [];
+  const firstAttemptAt: number[] = [];
+  /** SERVER_BUSY refusals so far, by user index. */
+  const refusalsOf = new Map<number, number>();
+  /** Refused users whose wait is over, ahead of new users for the next free handshake. */
+  const dueRetries: number[] = [];
   let started = 0;
   let pending = 0;
   let connected = 0;
   let failed = 0;
+  let refusals = 0;
+  const attempt = (i: number) => {
+    const user = cmd.users[i];
+    const socket = new BenchSocket(user, listener);
+    pending++;
+    socket.connect(cmd.url, auths[i], cmd.timeoutMs).then(
+      () => {
+        pending--;
+        connected++;
+        latency.record(performance.now() - firstAttemptAt[i]);
+        sockets.set(user, socket);
+      },
+      (e: Error) => {
+        pending--;
+        const refused = (refusalsOf.get(i) ?? 0) + 1;
+        if (e instanceof ConnectRefused && e.code === 'SERVER_BUSY' && refused <= MAX_BUSY_REFUSALS) {
+          refusals++;
+          refusalsOf.set(i, refused);
+          setTimeout(() => dueRetries.push(i), e.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
+          return;
+        }
+        failed++;
+        if (errors.length < 5) errors.push(e.message);
+      },
+    );
+  };
   const elapsedMs = await everyTick((elapsed) => {
+    while (dueRetries.length > 0 && pending < cmd.maxPending) attempt(dueRetries.shift()!);
     const due = Math.floor((cmd.rate * elapsed) / 1000);
     while (started < cmd.users.length && started < due && pending < cmd.maxPending) {
-      const user = cmd.users[started];
-      const socket = new BenchSocket(user, listener);
-      const t0 = performance.now();
-      started++;
-      pending++;
-      socket.connect(cmd.url, auths[started - 1], cmd.timeoutMs).then(
-        () => {
-          pending--;
-          connected++;
-          latency.record(performance.now() - t0);
-          sockets.set(user, socket);
-        },
-        (e: Error) => {
-          pending--;
-          failed++;
-          if (errors.length < 5) errors.push(e.message);
-        },
-      );
+      firstAttemptAt[started] = performance.now();
+      attempt(started++);
     }
     return connected + failed === cmd.users.length;
   });
-  return { connected, failed, elapsedMs, latency: latency.toJSON(), errors };
+  return { connected, failed, elapsedMs, latency: latency.toJSON(), errors, refusals, refusedClients: refusalsOf.size };
 }
 
 async function rooms(cmd: RoomsCmd): Promise<RoomsResult> {

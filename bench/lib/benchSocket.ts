@@ -4,7 +4,22 @@
  * CONNECT packet, emits events with ack ids and hands every other frame to its owner.
  */
 import { WebSocket } from 'ws';
-import { PING, PONG, ackIsOk, ackOf, connectFrame, eventFrame, eventName, frameKind, websocketUrl } from './wire.js';
+import { PING, PONG, ackIsOk, ackOf, connectFrame, eventFrame, eventName, frameKind, numberField, stringField, websocketUrl } from './wire.js';
+
+/** The server refused the handshake with a Socket.IO `connect_error` (contract section 1). */
+export class ConnectRefused extends Error {
+  override readonly name = 'ConnectRefused';
+
+  constructor(
+    frame: string,
+    /** `err.data.code`: `SERVER_BUSY`, `AUTH_INVALID`, … */
+    readonly code: string | undefined,
+    /** `err.data.retry_after_ms`, when the server says when to come back. */
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(`connect_error ${frame.slice(2, 160)}`);
+  }
+}
 
 /** Told about what arrives on a socket once it is connected. */
 export interface SocketListener {
@@ -58,7 +73,7 @@ export class BenchSocket {
           case 'open':
             return ws.send(connectFrame(auth));
           case 'connect_error':
-            return settle(new Error(`connect_error ${frame.slice(2, 160)}`));
+            return settle(new ConnectRefused(frame, stringField(frame, 'code'), numberField(frame, 'retry_after_ms')));
           case 'ack':
             return this.onAck(frame);
           case 'event': {

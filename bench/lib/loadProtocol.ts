@@ -21,9 +21,12 @@ export interface ConnectResult {
   failed: number;
   /** First handshake started → last one finished. */
   elapsedMs: number;
-  /** Websocket opened → `connected` event received. */
+  /** First attempt started → `connected` event received (waits and retries included). */
   latency: HistogramData;
   errors: string[];
+  /** `connect_error` SERVER_BUSY answers received, and the clients they went to (each retried). */
+  refusals: number;
+  refusedClients: number;
 }
 
 /** `join_room` / `leave_room` with acks for each (user, room). */

@@ -77,3 +77,9 @@ export function stringField(frame: string, field: string, from = 0): string | un
   const start = at + key.length;
   return frame.slice(start, frame.indexOf('"', start));
 }
+
+/** The value of a numeric `"field":123` in a frame, or undefined. */
+export function numberField(frame: string, field: string): number | undefined {
+  const match = new RegExp(`"${field}":(-?\\d+(?:\\.\\d+)?)`).exec(frame);
+  return match ? Number(match[1]) : undefined;
+}
