@@ -1,28 +1,37 @@
 /**
- * `npm run bench`: measures the gateway against a bare Socket.IO relay, each server in its own
- * process on loopback, driven by separate load processes; writes bench/results/latest.{json,md}
- * and prints the tables. `npm run bench -- --quick` for a short run; `--help` for the options.
+ * `npm run bench`: measures the gateway, started with `.env.example`'s values, against a bare
+ * Socket.IO relay, each server in its own process on loopback, driven by separate load processes;
+ * writes bench/results/latest.{json,md}, prints the tables and, after a full run, rewrites the
+ * headline table of docs/performance.md. `npm run bench -- --quick` for a short run; `--help` for the options.
  */
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileBench, ensureGatewayBuilt, gitRevision, type GatewayBuild } from './lib/build.js';
 import { LoadFleet } from './lib/fleet.js';
-import { parseOptions, type BenchOptions } from './lib/options.js';
+import { SCENARIOS as SCENARIO_ORDER, parseOptions, type BenchOptions, type ScenarioName } from './lib/options.js';
 import { choosePlacement, pin } from './lib/placement.js';
 import { ProcessGroup } from './lib/processes.js';
 import { renderProfileSummary, summarizeProfile, type ProfileSummary } from './lib/profileSummary.js';
-import { describeMachine, renderMarkdown, writeReport } from './lib/report.js';
+import { describeMachine, publish, renderMarkdown, writeReport } from './lib/report.js';
 import { measureSparseWork } from './lib/sparseWork.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from './lib/scenario.js';
 import { Servers } from './lib/servers.js';
 import { connections } from './scenarios/connections.js';
 import { fanout } from './scenarios/fanout.js';
 import { redis } from './scenarios/redis.js';
-import { relay } from './scenarios/relay.js';
+import { relay, relaySingle } from './scenarios/relay.js';
 import { storm } from './scenarios/storm.js';
 
-const SCENARIOS: Scenario[] = [connections, relay, fanout, storm, redis];
+/** Every scenario by name; they run in the order of `SCENARIOS` in lib/options.ts (later ones use earlier figures). */
+const SCENARIOS: Record<ScenarioName, Scenario> = {
+  connections,
+  relay,
+  'relay-single': relaySingle,
+  fanout,
+  storm,
+  redis,
+};
 const benchDir = import.meta.dirname;
 const root = resolve(benchDir, '..');
 
@@ -62,15 +71,19 @@ async function main(): Promise<void> {
     servers: new Servers(group, root, buildDir),
     fleet: new LoadFleet(group, buildDir, opts.loadProcesses),
     cpuProfDir,
+    serverOrder: opts.servers,
     earlier: new Map(),
     log,
     nextStep: () => ++step,
   };
   const results: ScenarioResult[] = [];
   try {
-    for (const scenario of SCENARIOS.filter((s) => opts.only.includes(s.name))) {
+    const chosen = SCENARIO_ORDER.filter((name) => opts.only.includes(name)).map((name) => SCENARIOS[name]);
+    for (const [index, scenario] of chosen.entries()) {
       const s0 = performance.now();
-      log(`\n== ${scenario.title}`);
+      // Every other scenario measures the gateway first: neither server always runs on a fresh machine.
+      ctx.serverOrder = index % 2 === 0 ? opts.servers : [...opts.servers].reverse();
+      log(`\n== ${scenario.title} (${ctx.serverOrder.join(', then ')})`);
       try {
         const result = await scenario.run(ctx);
         results.push(result);
@@ -91,6 +104,11 @@ async function main(): Promise<void> {
   const files = writeReport(report, join(benchDir, 'results'));
   console.log(`\n${renderMarkdown(report)}`);
   log(`wrote ${files.json} and ${files.md}`);
+  const published = join(root, 'docs', 'performance.md');
+  if (opts.unpublishedBecause.length === 0) {
+    publish(report, published);
+    log(`rewrote the headline table in ${published}`);
+  } else log(`${published} left as it was (${opts.unpublishedBecause.join(', ')}: only a full run of everything in the default configuration publishes)`);
   if (cpuProfDir) {
     for (const p of profiles) log(`\n${renderProfileSummary(p)}`);
     log(`\nCPU profiles in ${cpuProfDir}/{bare,gateway} (open them in Chrome DevTools or speedscope for the call trees)`);

@@ -15,6 +15,11 @@ export interface ScenarioContext {
   fleet: LoadFleet;
   /** Directory for gateway CPU profiles, when `--cpu-prof`. */
   cpuProfDir?: string;
+  /**
+   * The servers to measure, in the order this scenario measures them: `run.ts` swaps the order
+   * from one scenario to the next, so neither server always goes first.
+   */
+  serverOrder: ServerKind[];
   /** Results of the scenarios that ran before (the Redis scenario compares with the relay). */
   earlier: Map<ScenarioName, ScenarioResult>;
   log(line: string): void;
@@ -29,11 +34,17 @@ export interface Row {
   /** How the gateway/baseline ratio reads; `none` shows no ratio. */
   better: 'higher' | 'lower' | 'none';
   target?: { text: string; pass?: boolean };
+  /** In the published table (docs/performance.md) although it has no target. */
+  headline?: boolean;
 }
 
 export interface ScenarioResult {
   name: ScenarioName;
   title: string;
+  /** A short name for the published table's first column (default: the title). */
+  label?: string;
+  /** A line printed under the scenario's table (where a figure comes from, say). */
+  note?: string;
   /** Every figure, by server kind (raw windows, ramps, counts). */
   figures: Partial<Record<ServerKind, unknown>> & Record<string, unknown>;
   rows: Row[];
@@ -84,6 +95,8 @@ export async function connectAll(ctx: ScenarioContext, usersByProc: string[][], 
   const results = await ctx.fleet.connect(usersByProc, url, rate, JWT_SECRET);
   const failed = results.reduce((n, r) => n + r.failed, 0);
   if (failed > 0) throw new Error(`${failed} sockets could not connect to ${url}: ${results.flatMap((r) => r.errors).slice(0, 3).join('; ')}`);
+  const refused = results.reduce((n, r) => n + r.refusedClients, 0);
+  if (refused > 0) ctx.log(`  ${refused} clients refused with SERVER_BUSY connected on retry`);
 }
 
 /** Pairs of users `{prefix}a{i}` / `{prefix}b{i}`, each pair on one load process. */

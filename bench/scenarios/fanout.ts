@@ -99,7 +99,7 @@ export const fanout: Scenario = {
   title: 'Group fan-out: one sender per room, send_group_message to every joined member',
   async run(ctx) {
     const figures: Partial<Record<ServerKind, FanoutCaseFigures[]>> = {};
-    for (const kind of ctx.opts.servers) {
+    for (const kind of ctx.serverOrder) {
       figures[kind] = await withTarget(ctx, kind, {}, async (target) => {
         const cases: FanoutCaseFigures[] = [];
         for (const { size, rooms } of ctx.profile.fanout.cases) {
@@ -109,6 +109,6 @@ export const fanout: Scenario = {
         return cases;
       });
     }
-    return { name: 'fanout', title: this.title, figures, rows: rows(figures) };
+    return { name: 'fanout', title: this.title, label: 'group fan-out', figures, rows: rows(figures) };
   },
 };

@@ -138,6 +138,8 @@ function rows(f: Partial<Record<ServerKind, RedisFigures>>, fixedRate: number): 
   ];
 }
 
+const LABEL = 'two instances on Redis, 1:1 relay across them';
+
 export const redis: Scenario = {
   name: 'redis',
   title: 'Two instances on Redis: the 1:1 relay with sender and receiver on different instances',
@@ -145,13 +147,13 @@ export const redis: Scenario = {
     if (!ctx.servers.hasRedis()) {
       const why = 'SKIPPED: redis-server is not installed (apt-get install redis-server)';
       ctx.log(` ${why}`);
-      return { name: 'redis', title: this.title, figures: {}, rows: [], skipped: why };
+      return { name: 'redis', title: this.title, label: LABEL, figures: {}, rows: [], skipped: why };
     }
     const figures: Partial<Record<ServerKind, RedisFigures>> = {};
-    for (const kind of ctx.opts.servers) {
+    for (const kind of ctx.serverOrder) {
       ctx.log(` ${kind}: ${ctx.profile.relay.pairs} pairs across two instances`);
       figures[kind] = await measure(ctx, kind);
     }
-    return { name: 'redis', title: this.title, figures, rows: rows(figures, ctx.profile.relay.fixedRate) };
+    return { name: 'redis', title: this.title, label: LABEL, figures, rows: rows(figures, ctx.profile.relay.fixedRate) };
   },
 };

@@ -61,7 +61,7 @@ export const storm: Scenario = {
   title: 'Typing and receipts storm: typing + message_delivered with acks between pairs',
   async run(ctx) {
     const figures: Partial<Record<ServerKind, StormFigures>> = {};
-    for (const kind of ctx.opts.servers) {
+    for (const kind of ctx.serverOrder) {
       ctx.log(` ${kind}: ${ctx.profile.storm.pairs} pairs`);
       figures[kind] = await withTarget(ctx, kind, {}, (target) => measure(ctx, target));
     }
