@@ -106,7 +106,7 @@ export function renderMarkdown(r: Report): string {
   const m = r.machine;
   const header = `# Benchmark: the gateway against a bare Socket.IO relay
 
-Regenerate with \`npm run bench\` (full, about 20 minutes; rewrites docs/performance.md) or \`npm run bench -- --quick\` (about 3 minutes).
+Regenerate with \`npm run bench\` (full, about 20 minutes; rewrites docs/performance.md) or \`npm run bench -- --quick\` (about 4 minutes).
 Options: \`--only ${SCENARIOS.join(',')}\`, \`--gateway-env KEY=VALUE\`, \`--cpu-prof\`.
 
 ${describeRun(r).join('\n')}
