@@ -68,6 +68,6 @@ export async function compileBench(benchDir: string): Promise<string> {
     }
   };
   walk(benchDir);
-  await build({ entryPoints, outdir, outbase: benchDir, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' });
+  await build({ entryPoints, outdir, outbase: benchDir, format: 'esm', platform: 'node', target: 'node24', logLevel: 'warning' });
   return outdir;
 }
