@@ -99,6 +99,7 @@ async function main(): Promise<void> {
     await group.stopAll();
   }
   machine.loadAverageEnd = loadavg()[0];
+  machine.serverNode = ctx.servers.nodeVersions;
   const profiles = cpuProfDir ? profilesSince(cpuProfDir, startedAt) : [];
   const report = { root, opts, machine, placement: placement.describe, build, startedAt, durationS: (performance.now() - t0) / 1000, results, profiles };
   const files = writeReport(report, join(benchDir, 'results'));

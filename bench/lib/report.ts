@@ -10,13 +10,17 @@ import { describeGatewayConfig } from './gatewayEnv.js';
 import { SCENARIOS, type BenchOptions } from './options.js';
 import type { ProfileSummary } from './profileSummary.js';
 import type { Row, ScenarioResult } from './scenario.js';
+import type { ServerKind } from './servers.js';
 import type { SparseWork } from './sparseWork.js';
 
 export interface Machine {
   cores: number;
   model: string;
   memoryGiB: number;
+  /** The Node running the bench and its load processes. */
   node: string;
+  /** The Node each kind of server reported running on. */
+  serverNode?: Partial<Record<ServerKind, string>>;
   kernel: string;
   /** 1-minute load average when the run started and ended: other work on the machine shows here. */
   loadAverageStart: number;
@@ -96,7 +100,7 @@ function describeRun(r: Report): string[] {
   const m = r.machine;
   return [
     `- Measured: ${r.startedAt.toISOString()}, profile \`${r.opts.profile.name}\`, ${Math.round(r.durationS)} s, revision ${r.build.revision}`,
-    `- Machine: ${m.cores} × ${m.model}, ${m.memoryGiB} GiB, Node ${m.node}, Linux ${m.kernel}`,
+    `- Machine: ${m.cores} × ${m.model}, ${m.memoryGiB} GiB, ${describeNode(m)}, Linux ${m.kernel}`,
     `- Load average (1 min) at start / end: ${m.loadAverageStart.toFixed(2)} / ${m.loadAverageEnd?.toFixed(2) ?? '?'}${m.loadAverageStart > 0.5 ? ' — **other work was running: figures are rough**' : ''}`,
     `- Gateway: ${describeGatewayConfig(r.opts.gatewayEnv)}`,
   ];
@@ -136,6 +140,13 @@ export function publish(r: Report, path: string): void {
   text = replaceBlock(text, 'run', `${describeRun(r).join('\n')}\n`, path);
   text = replaceBlock(text, 'table', renderHeadlineTable(r.results), path);
   writeFileSync(path, text);
+}
+
+/** "Node v24.1.0 (bare relay, gateway, load clients)", or each version where they differ. */
+function describeNode(m: Machine): string {
+  const ran = Object.entries({ 'bare relay': m.serverNode?.bare, gateway: m.serverNode?.gateway, 'load clients': m.node }).filter(([, v]) => v);
+  if (ran.every(([, v]) => v === m.node)) return `Node ${m.node} (${ran.map(([who]) => who).join(', ')})`;
+  return ran.map(([who, v]) => `Node ${v} (${who})`).join(', ');
 }
 
 export function writeReport(r: Report, dir: string): { json: string; md: string } {

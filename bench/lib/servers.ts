@@ -53,6 +53,9 @@ function baseEnv(): NodeJS.ProcessEnv {
 }
 
 export class Servers {
+  /** The Node version each kind of server said it runs on (the report's machine line). */
+  readonly nodeVersions: Partial<Record<ServerKind, string>> = {};
+
   constructor(
     private readonly group: ProcessGroup,
     /** The repository root (where dist/ is). */
@@ -100,7 +103,8 @@ export class Servers {
       urls.push(`http://127.0.0.1:${await whenReadyPort(child)}`);
       this.group.placeServer(child);
     }
-    const stats = () => Promise.all(urls.map((u) => fetchJson<{ connections: number; heap_used_bytes: number }>(u)));
+    const stats = () => Promise.all(urls.map((u) => fetchJson<{ connections: number; heap_used_bytes: number; node: string }>(u)));
+    this.nodeVersions.bare = (await stats())[0]?.node;
     return {
       kind: 'bare',
       urls,
@@ -141,6 +145,7 @@ export class Servers {
       await waitForHttp(`http://127.0.0.1:${port}/ready`, child);
       this.group.placeServer(child);
     }
+    this.nodeVersions.gateway = /^nodejs_version_info\{version="([^"]+)"/m.exec((await metricTexts())[0] ?? '')?.[1];
     return {
       kind: 'gateway',
       urls,

@@ -22,7 +22,7 @@ let seq = 0;
 
 const httpServer = http.createServer((req, res) => {
   // Figures for the orchestrator; not part of the relay.
-  const body = JSON.stringify({ status: 'ok', connections: io.engine.clientsCount, heap_used_bytes: process.memoryUsage().heapUsed });
+  const body = JSON.stringify({ status: 'ok', connections: io.engine.clientsCount, heap_used_bytes: process.memoryUsage().heapUsed, node: process.version });
   res.writeHead(200, { 'content-type': 'application/json' }).end(body);
 });
 const io = new Server(httpServer, {
