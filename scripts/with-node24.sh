@@ -36,6 +36,7 @@ if [ "$(major)" != 24 ]; then
     mv -T "$work/package" "$cache" 2>/dev/null || [ -x "$cache/bin/node" ]
     rm -rf "$work"
     trap - EXIT
+    echo "with-node24: $(cat "$cache/FETCHED") in $cache" >&2
   fi
   export PATH="$cache/bin:$PATH"
   if [ "$(major)" != 24 ]; then
