@@ -26,6 +26,7 @@ import { KEY_PREFIX, RedisConnections } from './redis/RedisConnections.js';
 import { isClusterPresenceStore } from './presence/ClusterPresenceStore.js';
 import { PresenceMaintenance } from './presence/PresenceMaintenance.js';
 import { PresenceService } from './presence/PresenceService.js';
+import { StatusReporter } from './presence/StatusReporter.js';
 import type { PresenceStore } from './presence/PresenceStore.js';
 import { MembershipCache } from './rooms/MembershipCache.js';
 import { onConnection } from './socket/connection.js';
@@ -69,11 +70,15 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
   const { batchEndpoints, batchWindowMs, batchMax } = config.chatService;
   const chat = new ChatClient(
     new ServiceClient({ name: 'chat', baseUrl: config.chatService.url!, ...config.chatService, ...serviceOptions }),
-    batchEndpoints ? { windowMs: batchWindowMs, max: batchMax } : undefined,
+    batchEndpoints === 'false' ? undefined : { mode: batchEndpoints, windowMs: batchWindowMs, max: batchMax, logger },
   );
   const auth = config.authService.url
-    ? new AuthClient(new ServiceClient({ name: 'auth', baseUrl: config.authService.url, ...config.authService, ...serviceOptions }))
+    ? new AuthClient(new ServiceClient({ name: 'auth', baseUrl: config.authService.url, ...config.authService, ...serviceOptions }), {
+        mode: config.authService.batchEndpoints,
+        logger,
+      })
     : undefined;
+  const statusReporter = auth ? new StatusReporter({ auth, metrics, logger }) : undefined;
   const verifier = config.authMode === 'remote' ? new RemoteTokenVerifier(auth!) : new LocalTokenVerifier(config.jwt);
   const sinks = new SinkPublisher(buildSinks(config, serviceOptions), metrics);
 
@@ -136,7 +141,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     config,
     io,
     presenceStore,
-    presence: new PresenceService({ io, store: presenceStore, broadcast: config.presenceBroadcast, auth, sinks, logger, metrics }),
+    presence: new PresenceService({ io, store: presenceStore, broadcast: config.presenceBroadcast, status: statusReporter, sinks }),
     chat,
     auth,
     verifier,
@@ -194,7 +199,10 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     stop: () =>
       (stopping ??= (async () => {
         accepting = false;
+        const deadline = Date.now() + config.shutdownTimeoutMs;
         await drain(services, config.shutdownTimeoutMs);
+        // The drain's offline transitions are still pending: send them within what is left.
+        await statusReporter?.stop(Math.max(0, deadline - Date.now()));
         await maintenance?.stop();
         slowConsumers.stop();
         services.typing.clear();

@@ -1,56 +1,61 @@
-/**
- * Coalesces single calls into batch calls: items wait at most `windowMs` (or until `max` are
- * queued), then one `send` carries them all; each caller gets its own item's result. One
- * request per message caps throughput at the HTTP client's rate; batching is the way through.
- *
- * Waiting only pays when more items are likely to arrive meanwhile: an item that finds the
- * queue empty and came more than a window after the previous one (a quiet gateway, a large
- * room's occasional message) is sent at once instead of waiting for company that is not coming.
- *
- * At most MAX_IN_FLIGHT batches are sent at a time; items arriving beyond that wait for one
- * to come back and go out together. After a stall the backlog then leaves as a few large
- * batches instead of many small concurrent ones, each of which would cost a call (and a new
- * pooled connection), exactly when the gateway has least time to spare.
- */
-const MAX_IN_FLIGHT = 4;
+import { errors } from '../errors/GatewayError.js';
 
+/** Batches sent at a time. */
+export const MAX_BATCHES_IN_FLIGHT = 4;
+/** Full batches per in-flight slot that may wait: the queue holds at most `max` × MAX_BATCHES_IN_FLIGHT × this. */
+export const QUEUED_BATCHES_PER_SLOT = 2;
+
+interface Entry<Item, Result> {
+  item: Item;
+  resolve: (r: Result) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit of single calls into batch calls; each caller gets its own item's result.
+ * An item that finds nothing in flight goes at once (no added latency when idle). While a batch
+ * is in flight, further items gather and leave together when one returns, when `max` are
+ * queued, or `windowMs` after the first of them (as another concurrent batch), at most
+ * MAX_BATCHES_IN_FLIGHT at a time: after a stall the backlog leaves as a few large batches
+ * instead of many small ones. Beyond the queue's bound an item fails at once with the retryable
+ * SERVICE_UNAVAILABLE instead of waiting behind a service that cannot keep up.
+ */
 export class Batcher<Item, Result> {
-  private queue: Array<{ item: Item; resolve: (r: Result) => void; reject: (e: unknown) => void }> = [];
+  private queue: Array<Entry<Item, Result>> = [];
   private timer?: NodeJS.Timeout;
-  private lastArrival = -Infinity;
   private inFlight = 0;
-  /** Items are queued that the in-flight bound held back: send them when a batch returns. */
-  private heldBack = false;
+  private readonly maxQueued: number;
 
   constructor(
     private readonly opts: {
+      /** "chat": names the service in the overload error. */
+      service: string;
       windowMs: number;
       max: number;
       /** Sends one batch; answers each item in order with its result or its error. */
       send: (items: Item[]) => Promise<Array<Result | Error>>;
     },
-  ) {}
+  ) {
+    this.maxQueued = opts.max * MAX_BATCHES_IN_FLIGHT * QUEUED_BATCHES_PER_SLOT;
+  }
 
   add(item: Item): Promise<Result> {
+    if (this.queue.length >= this.maxQueued) return Promise.reject(errors.unavailable(`${this.opts.service} service overloaded`));
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      const now = performance.now();
-      const quiet = now - this.lastArrival > this.opts.windowMs;
-      this.lastArrival = now;
-      if (this.queue.length >= this.opts.max || (quiet && this.queue.length === 1)) this.flush();
+      if (this.inFlight === 0 || this.queue.length >= this.opts.max) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.opts.windowMs);
     });
   }
 
-  /** Sends what is queued, `max` items a batch, as far as the in-flight bound allows. */
+  /** Sends what is queued, `max` items a batch, as far as the in-flight bound allows; the rest leaves when a batch returns. */
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.queue.length > 0 && this.inFlight < MAX_IN_FLIGHT) this.sendBatch(this.queue.splice(0, this.opts.max));
-    this.heldBack = this.queue.length > 0;
+    while (this.queue.length > 0 && this.inFlight < MAX_BATCHES_IN_FLIGHT) this.sendBatch(this.queue.splice(0, this.opts.max));
   }
 
-  private sendBatch(batch: Batcher<Item, Result>['queue']): void {
+  private sendBatch(batch: Array<Entry<Item, Result>>): void {
     this.inFlight++;
     this.opts
       .send(batch.map((b) => b.item))
@@ -66,8 +71,8 @@ export class Batcher<Item, Result> {
       )
       .finally(() => {
         this.inFlight--;
-        // What the bound held back has waited long enough already; the rest keeps its window.
-        if (this.heldBack) this.flush();
+        // What gathered meanwhile has waited for this batch: it goes now.
+        if (this.queue.length > 0) this.flush();
       });
   }
 }

@@ -1,6 +1,9 @@
 import type { ChatMessage, NewMessage } from '../socket/events.js';
 import { errors } from '../errors/GatewayError.js';
+import type { BatchEndpointsMode } from '../config/config.js';
+import type { Logger } from '../observability/logger.js';
 import { BackendClient } from './BackendClient.js';
+import { BatchEndpointSupport } from './BatchEndpointSupport.js';
 import { Batcher } from './Batcher.js';
 import { batchSender, type Queued } from './chatBatches.js';
 import { pathOf, type ServiceClient } from './ServiceClient.js';
@@ -35,10 +38,12 @@ export interface DeletedMessage {
   room_id?: string;
 }
 
-/** Optional batching of writes (CHAT_BATCH_ENDPOINTS). */
+/** Batching of writes (CHAT_BATCH_ENDPOINTS other than `false`). */
 export interface ChatBatching {
+  mode: Exclude<BatchEndpointsMode, 'false'>;
   windowMs: number;
   max: number;
+  logger: Logger;
 }
 
 type ReceiptItem = { messageId: string; userId: string; status: 'delivered' | 'read' };
@@ -51,8 +56,11 @@ export class ChatClient extends BackendClient {
   constructor(service: ServiceClient, batching?: ChatBatching) {
     super(service);
     if (!batching) return;
-    this.messages = new Batcher({ ...batching, send: this.messageBatches() });
-    this.receipts = new Batcher({ ...batching, send: this.receiptBatches() });
+    const endpoint = (path: string) =>
+      new BatchEndpointSupport({ mode: batching.mode, service: 'chat', path, variable: 'CHAT_BATCH_ENDPOINTS', logger: batching.logger });
+    const { windowMs, max } = batching;
+    this.messages = new Batcher({ service: 'chat', windowMs, max, send: this.messageBatches(endpoint('/messages/batch')) });
+    this.receipts = new Batcher({ service: 'chat', windowMs, max, send: this.receiptBatches(endpoint('/receipts/batch')) });
   }
 
   /** Stores a message; the idempotency key makes retries (ours and the client's) safe. */
@@ -94,10 +102,10 @@ export class ChatClient extends BackendClient {
     });
   }
 
-  private messageBatches() {
+  private messageBatches(endpoint: BatchEndpointSupport) {
     return batchSender<NewMessage, ChatMessage>({
       service: this.service,
-      path: '/messages/batch',
+      endpoint,
       field: 'messages',
       operation: 'create_message_batch',
       keyOf: messageKey,
@@ -110,10 +118,10 @@ export class ChatClient extends BackendClient {
     });
   }
 
-  private receiptBatches() {
+  private receiptBatches(endpoint: BatchEndpointSupport) {
     return batchSender<ReceiptItem, ReceiptResult>({
       service: this.service,
-      path: '/receipts/batch',
+      endpoint,
       field: 'receipts',
       operation: 'receipt_batch',
       keyOf: (r) => idempotencyKey(r.userId, r.messageId, r.status),

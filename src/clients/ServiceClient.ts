@@ -197,8 +197,9 @@ export class ServiceClient {
   }
 }
 
+/** 501 (Not Implemented) is for good: neither retried nor counted by the breaker. */
 function isTransientStatus(status: number | undefined): boolean {
-  return status !== undefined && (status >= 500 || status === 408 || status === 429);
+  return status !== undefined && ((status >= 500 && status !== 501) || status === 408 || status === 429);
 }
 
 /** What the breaker counts: no answer, a timeout, 5xx, 408, 429 — never another 4xx. */
@@ -228,7 +229,9 @@ function toGatewayError(e: unknown, service: string): GatewayError {
   if (e.code === ATTEMPT_TIMEOUT) return errors.timeout(`${service} service timed out`);
   const status = e.response?.status;
   if (status === undefined) return errors.unavailable(`${service} service unreachable`);
-  return errorForStatus(status, service, retryAfter(e));
+  const err = errorForStatus(status, service, retryAfter(e));
+  err.upstreamStatus = status;
+  return err;
 }
 
 /** The contract code for a service's HTTP status (also used for the items of a batch answer). */

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { isGatewayError } from '../errors/GatewayError.js';
+import type { BatchEndpointSupport } from './BatchEndpointSupport.js';
 import { errorForStatus, type ServiceClient } from './ServiceClient.js';
 
 /** One queued call: what to send and the request id it belongs to. */
@@ -13,11 +13,11 @@ type Single<T, R> = (item: T, requestId: string) => Promise<R>;
 /**
  * Sends queued items through a batch endpoint (contract section 6) and answers each in order.
  * A batch is keyed, and so retried, only when every item carries its own idempotency key.
- * When the service has no batch endpoint (404), it falls back to single calls for good.
+ * Whether the endpoint is used, and the fallback to single calls, is `endpoint`'s decision.
  */
 export function batchSender<T, R>(opts: {
   service: ServiceClient;
-  path: string;
+  endpoint: BatchEndpointSupport;
   field: 'messages' | 'receipts';
   operation: string;
   keyOf: (item: T) => string | undefined;
@@ -26,31 +26,25 @@ export function batchSender<T, R>(opts: {
   parse: (item: T, entry: unknown) => R | undefined;
   single: Single<T, R>;
 }): (queued: Queued<T>[]) => Promise<Array<R | Error>> {
-  let unsupported = false;
-  return async (queued) => {
-    if (unsupported) return Promise.all(queued.map((q) => opts.single(q.item, q.requestId).catch((e: Error) => e)));
+  type Answers = Array<R | Error>;
+  const singles = (queued: Queued<T>[]): Promise<Answers> => Promise.all(queued.map((q) => opts.single(q.item, q.requestId).catch((e: Error) => e)));
+  const batch = async (queued: Queued<T>[]): Promise<Answers> => {
     const keys = queued.map((q) => opts.keyOf(q.item));
-    try {
-      const answer = await opts.service.request<{ results?: unknown[] }>({
-        method: 'POST',
-        path: opts.path,
-        operation: opts.operation,
-        body: { [opts.field]: queued.map((q, i) => opts.toBody(q.item, keys[i])) },
-        requestId: randomUUID(),
-        idempotencyKey: keys.every(Boolean) ? `batch:${createHash('sha256').update(keys.join('\n')).digest('base64url')}` : undefined,
-      });
-      return queued.map((q, i) => {
-        const entry = answer?.results?.[i];
-        const parsed = opts.parse(q.item, entry);
-        if (parsed !== undefined) return parsed;
-        const status = (entry as { error?: { status?: number } } | undefined)?.error?.status ?? 502;
-        return errorForStatus(status, 'chat');
-      });
-    } catch (e) {
-      if (!(isGatewayError(e) && e.code === 'NOT_FOUND')) throw e;
-      unsupported = true;
-      return Promise.all(queued.map((q) => opts.single(q.item, q.requestId).catch((err: Error) => err)));
-    }
+    const answer = await opts.service.request<{ results?: unknown[] }>({
+      method: 'POST',
+      path: opts.endpoint.path,
+      operation: opts.operation,
+      body: { [opts.field]: queued.map((q, i) => opts.toBody(q.item, keys[i])) },
+      requestId: randomUUID(),
+      idempotencyKey: keys.every(Boolean) ? `batch:${createHash('sha256').update(keys.join('\n')).digest('base64url')}` : undefined,
+    });
+    return queued.map((q, i) => {
+      const entry = answer?.results?.[i];
+      const parsed = opts.parse(q.item, entry);
+      if (parsed !== undefined) return parsed;
+      const status = (entry as { error?: { status?: number } } | undefined)?.error?.status ?? 502;
+      return errorForStatus(status, 'chat');
+    });
   };
+  return (queued) => opts.endpoint.run(() => batch(queued), () => singles(queued));
 }
-

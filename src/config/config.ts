@@ -4,6 +4,14 @@ import { z } from 'zod';
 export const RATE_LIMIT_FAMILIES = ['messages', 'typing', 'receipts', 'rooms', 'presence', 'auth'] as const;
 export type RateLimitFamily = (typeof RATE_LIMIT_FAMILIES)[number];
 
+/**
+ * CHAT_BATCH_ENDPOINTS / AUTH_BATCH_ENDPOINTS: `auto` uses a service's batch endpoint while it
+ * has one (single calls after a 404/405/501 there, probing again now and then); `true` always
+ * batches, `false` never does.
+ */
+export const BATCH_ENDPOINTS_MODES = ['auto', 'true', 'false'] as const;
+export type BatchEndpointsMode = (typeof BATCH_ENDPOINTS_MODES)[number];
+
 /** A token-bucket-like allowance: `points` events per `durationS` seconds. */
 export interface RateLimit {
   points: number;
@@ -25,9 +33,11 @@ export interface GatewayConfig {
     audience?: string;
     /** @default "sub" */ userClaim: string;
   };
-  authService: ServiceSettings;
+  authService: ServiceSettings & {
+    /** PUT /users/status for many status updates at once. @default "auto" */ batchEndpoints: BatchEndpointsMode;
+  };
   chatService: ServiceSettings & {
-    /** @default false */ batchEndpoints: boolean;
+    /** POST /messages/batch and /receipts/batch. @default "auto" */ batchEndpoints: BatchEndpointsMode;
     /** @default 2 */ batchWindowMs: number;
     /** @default 100 */ batchMax: number;
   };
@@ -117,7 +127,13 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .regex(/^-?\d+$/, 'must be a whole number')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+const BOOLEAN_WORDS = ['true', 'false', '1', '0', 'yes', 'no'] as const;
+const isTrueWord = (v: string) => v === 'true' || v === '1' || v === 'yes';
+const bool = z.enum(BOOLEAN_WORDS).transform(isTrueWord);
+/** `auto`, or a boolean in any spelling `bool` accepts. */
+const batchEndpoints = z
+  .enum(['auto', ...BOOLEAN_WORDS], { message: 'must be auto, true or false' })
+  .transform((v): BatchEndpointsMode => (v === 'auto' ? 'auto' : isTrueWord(v) ? 'true' : 'false'));
 const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
 const list = z.string().transform((s) =>
   s
@@ -166,10 +182,13 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       audience: read(env, 'JWT_AUDIENCE', z.string()),
       userClaim: read(env, 'JWT_USER_CLAIM', z.string().min(1), 'sub'),
     },
-    authService: service(env, 'AUTH_SERVICE'),
+    authService: {
+      ...service(env, 'AUTH_SERVICE'),
+      batchEndpoints: read(env, 'AUTH_BATCH_ENDPOINTS', batchEndpoints, 'auto'),
+    },
     chatService: {
       ...service(env, 'CHAT_SERVICE'),
-      batchEndpoints: read(env, 'CHAT_BATCH_ENDPOINTS', bool, 'false'),
+      batchEndpoints: read(env, 'CHAT_BATCH_ENDPOINTS', batchEndpoints, 'auto'),
       batchWindowMs: read(env, 'CHAT_BATCH_WINDOW_MS', int(0, 1000), '2'),
       batchMax: read(env, 'CHAT_BATCH_MAX', int(1, 10000), '100'),
     },

@@ -21,6 +21,8 @@ const BRAND = Symbol.for('chat-gateway.GatewayError');
 export class GatewayError extends Error {
   readonly [BRAND] = true;
   override readonly name = 'GatewayError';
+  /** The HTTP status a backend service answered with, when the failure is its answer. */
+  upstreamStatus?: number;
 
   constructor(
     readonly code: ErrorCode,

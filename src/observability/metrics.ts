@@ -15,6 +15,7 @@ export interface Metrics {
   rateLimited: Counter<'family'>;
   connectionsRejected: Counter<'reason'>;
   sinkDropped: Counter<'sink'>;
+  statusUpdates: Counter<'outcome'>;
   processErrors: Counter<'kind'>;
   disconnects: Counter<'reason'>;
 }
@@ -70,6 +71,12 @@ export function createMetrics(): Metrics {
       name: 'gateway_sink_events_dropped_total',
       help: 'Fire-and-forget events that could not be delivered, by sink',
       labelNames: ['sink'],
+      registers,
+    }),
+    statusUpdates: new Counter({
+      name: 'gateway_status_updates_total',
+      help: 'Status updates for the auth-service, by outcome: sent, coalesced (replaced or cancelled by a later one), dropped (too many pending), failed',
+      labelNames: ['outcome'],
       registers,
     }),
     disconnects: new Counter({

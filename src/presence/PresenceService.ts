@@ -1,22 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import type { AuthClient } from '../clients/AuthClient.js';
 import type { SinkPublisher } from '../clients/SinkPublisher.js';
-import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
 import { rooms } from '../socket/events.js';
 import type { GatewayServer } from '../socket/types.js';
 import type { PresenceTransitions } from './ClusterPresenceStore.js';
 import type { PresenceStore } from './PresenceStore.js';
+import type { StatusReporter } from './StatusReporter.js';
 
 export interface PresenceServiceDeps {
   io: GatewayServer;
   store: PresenceStore;
   /** `scoped`: subscribers and rooms of the user; `global`: everyone. */
   broadcast: 'scoped' | 'global';
-  auth?: AuthClient;
+  /** Reports transitions to the auth-service, when there is one. */
+  status?: StatusReporter;
   sinks: SinkPublisher;
-  logger: Logger;
-  metrics: Metrics;
 }
 
 /**
@@ -81,12 +77,9 @@ export class PresenceService {
     return io.to([rooms.presence(userId), ...chatRooms]).except(rooms.user(userId));
   }
 
-  /** Best-effort: a failed status update never blocks a connection; it is logged and counted. */
+  /** Best-effort: the reporter coalesces and bounds the calls; a failure never blocks a connection. */
   private reportStatus(userId: string, status: 'online' | 'offline', lastSeen?: string): void {
-    this.deps.auth?.setStatus(userId, status, randomUUID(), lastSeen).catch((e: Error) => {
-      this.deps.metrics.sinkDropped.inc({ sink: 'auth_status' });
-      this.deps.logger.warn('status update failed', { user_id: userId, status, error: e.message });
-    });
+    this.deps.status?.report(lastSeen ? { user_id: userId, status, last_seen: lastSeen } : { user_id: userId, status });
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
+import { USER_STATUSES, type UserStatus } from '../clients/AuthClient.js';
 import {
   FaultInjector,
   createServiceApp,
@@ -27,17 +28,24 @@ export interface AuthServiceOptions {
   audience?: string;
   /** Lifetime of issued tokens. @default 3600 */
   tokenTtlS?: number;
+  /**
+   * Serve `PUT /users/status` (many updates at once); without it that path answers 404, as an
+   * auth-service that never had it would.
+   * @default true
+   */
+  statusBatchEndpoint?: boolean;
 }
 
 /** A user's last reported status. */
 export interface StatusRecord {
-  status: 'online' | 'offline';
+  status: UserStatus;
+  status_text?: string;
   last_seen?: string;
   /** When the service received it (ISO). */
   at: string;
 }
 
-/** One `PUT /users/{user_id}/status` call, in order of arrival. */
+/** One status update (`PUT /users/{user_id}/status`, or an item of `PUT /users/status`), in order of arrival. */
 export interface StatusChange extends StatusRecord {
   user_id: string;
 }
@@ -61,10 +69,14 @@ export interface AuthService {
 const USER_ID = z.string().regex(/^[\w.@-]{1,128}$/, 'invalid user id');
 const devTokenBody = z.object({ user_id: USER_ID, ttl_s: z.number().int().positive().max(30 * 86_400).optional() });
 const verifyBody = z.object({ token: z.string().min(1) });
+/** How many updates one `PUT /users/status` may carry. */
+const STATUS_BATCH_MAX = 1000;
 const statusBody = z.object({
-  status: z.enum(['online', 'offline']),
+  status: z.enum(USER_STATUSES),
+  status_text: z.string().max(256).optional(),
   last_seen: z.iso.datetime({ offset: true }).optional(),
 });
+const statusBatchBody = z.object({ updates: z.array(statusBody.extend({ user_id: USER_ID })).max(STATUS_BATCH_MAX) });
 
 /** Builds the reference auth-service (contract section 6) without listening. */
 export function createAuthService(opts: AuthServiceOptions): AuthService {
@@ -85,6 +97,15 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
       app.post('/auth/verify', (req, res) => {
         sendOutcome(res, parseThen(verifyBody, req.body, ({ token }) => verify(token)));
       });
+      // Many users' updates at once; recorded in order, exactly as the single endpoint records each.
+      if (opts.statusBatchEndpoint ?? true) {
+        app.put('/users/status', (req, res) => {
+          sendOutcome(res, parseThen(statusBatchBody, req.body, ({ updates }) => {
+            for (const { user_id, ...change } of updates) recordStatus(user_id, change);
+            return ok(undefined, 204);
+          }));
+        });
+      }
       app.put('/users/:user_id/status', (req, res) => {
         sendOutcome(res, parseThen(statusBody, req.body, (change) => recordStatus(req.params.user_id, change)));
       });

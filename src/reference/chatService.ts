@@ -27,6 +27,12 @@ export interface ChatServiceOptions {
    * @default none (nothing is pushed)
    */
   push?: PushTarget;
+  /**
+   * Serve `POST /messages/batch` and `POST /receipts/batch`; without them those paths answer 404,
+   * as a chat-service that never had them would.
+   * @default true
+   */
+  batchEndpoints?: boolean;
 }
 
 /** Where and with which key the chat-service pushes to the gateway. */
@@ -209,7 +215,7 @@ export function createChatService(opts: ChatServiceOptions = {}): ChatService {
   const app = createServiceApp(
     { name: 'chat-service', serviceToken: opts.serviceToken, requests, faults, idParams },
     (app) => {
-      mountMessageRoutes(app, store);
+      mountMessageRoutes(app, store, opts.batchEndpoints ?? true);
       mountPublicRoutes(app, store, opts.push);
       mountRoomRoutes(app, store);
     },
@@ -230,17 +236,17 @@ function sendOne(store: ChatStore, raw: unknown): Outcome<{ message: ChatMessage
 }
 
 /** The gateway's endpoints (contract section 6). What the gateway stores here, it relays itself: never pushed. */
-function mountMessageRoutes(app: Express, store: ChatStore): void {
+function mountMessageRoutes(app: Express, store: ChatStore, batchEndpoints: boolean): void {
   const receiptOne = (raw: unknown) => parseThen(receiptItem, raw, (r) => store.storeReceipt(r));
 
   app.post('/messages', (req, res) => {
     sendOutcome(res, sendOne(store, { ...asRecord(req.body), idempotency_key: req.get('idempotency-key') }));
   });
-  app.post('/messages/batch', batchRoute('messages', (raw) => sendOne(store, raw)));
+  if (batchEndpoints) app.post('/messages/batch', batchRoute('messages', (raw) => sendOne(store, raw)));
   app.post('/messages/:message_id/receipts', (req, res) => {
     sendOutcome(res, receiptOne({ ...asRecord(req.body), message_id: req.params.message_id }));
   });
-  app.post('/receipts/batch', batchRoute('receipts', receiptOne));
+  if (batchEndpoints) app.post('/receipts/batch', batchRoute('receipts', receiptOne));
   app.delete('/messages/:message_id', (req, res) => {
     sendOutcome(res, store.deleteMessage(req.params.message_id, req.get('x-user-id')));
   });

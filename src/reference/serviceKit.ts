@@ -113,7 +113,7 @@ export interface Fault {
   /** Body sent with `status`: strings as they are, anything else as JSON. */
   body?: unknown;
   delayMs?: number;
-  /** Never answer (until `FaultInjector.clear()` or the server closes). */
+  /** Never answer (until `FaultInjector.clear()` or the server closes; `release()` lets it go on to the real handler). */
   hang?: boolean;
   /** Destroy the TCP socket without answering. */
   destroy?: boolean;
@@ -130,8 +130,8 @@ interface ActiveFault extends Fault {
 /** Holds injected faults and applies them to requests through its middleware. */
 export class FaultInjector {
   private faults: ActiveFault[] = [];
-  /** Requests held by a delay or a hang, with their pending timer. */
-  private readonly held = new Map<ServerResponse, NodeJS.Timeout | undefined>();
+  /** Requests held by a delay or a hang: their pending timer, and how they go on when released. */
+  private readonly held = new Map<ServerResponse, { timer?: NodeJS.Timeout; resume: () => void }>();
 
   /** Adds a fault; the first matching fault (in order of addition) applies. */
   add(fault: Fault): this {
@@ -147,11 +147,26 @@ export class FaultInjector {
   /** Removes every fault and releases held (hanging or delayed) requests by destroying their connections. */
   clear(): void {
     this.faults = [];
-    for (const [res, timer] of this.held) {
+    for (const [res, { timer }] of this.held) {
       clearTimeout(timer);
       res.socket?.destroy();
     }
     this.held.clear();
+  }
+
+  /**
+   * Removes every fault, like `clear()`, but lets held requests go on instead of dropping them:
+   * a delayed one to its fault's action, a hanging one to the real handler. How a test decides
+   * when held calls are answered.
+   */
+  release(): void {
+    this.faults = [];
+    const held = [...this.held.entries()];
+    this.held.clear();
+    for (const [res, { timer, resume }] of held) {
+      clearTimeout(timer);
+      if (!res.destroyed) resume();
+    }
   }
 
   /** The middleware that applies faults; mount it before the routes. */
@@ -160,10 +175,11 @@ export class FaultInjector {
       const fault = this.take(req);
       if (!fault) return next();
       if (!fault.delayMs) return this.act(fault, res, next);
+      const resume = () => this.act(fault, res, next);
       const timer = setTimeout(() => {
-        if (this.release(res)) this.act(fault, res, next);
+        if (this.unhold(res)) resume();
       }, fault.delayMs);
-      this.hold(res, timer);
+      this.hold(res, { timer, resume });
     };
   }
 
@@ -175,7 +191,7 @@ export class FaultInjector {
 
   private act(fault: Fault, res: Response, next: () => void): void {
     if (fault.destroy) return void res.socket?.destroy();
-    if (fault.hang) return this.hold(res, undefined);
+    if (fault.hang) return this.hold(res, { resume: next });
     if (fault.headers) res.set(fault.headers);
     if (fault.status === undefined) return next();
     res.status(fault.status);
@@ -184,16 +200,16 @@ export class FaultInjector {
     else res.json(fault.body);
   }
 
-  private hold(res: ServerResponse, timer: NodeJS.Timeout | undefined): void {
-    this.held.set(res, timer);
+  private hold(res: ServerResponse, held: { timer?: NodeJS.Timeout; resume: () => void }): void {
+    this.held.set(res, held);
     res.once('close', () => {
-      clearTimeout(this.held.get(res));
+      clearTimeout(this.held.get(res)?.timer);
       this.held.delete(res);
     });
   }
 
-  /** Stops holding `res`; false when it was already released (client gone or cleared). */
-  private release(res: ServerResponse): boolean {
+  /** Stops holding `res`; false when it was already let go (client gone, cleared or released). */
+  private unhold(res: ServerResponse): boolean {
     return this.held.delete(res) && !res.destroyed;
   }
 }

@@ -2,8 +2,8 @@ import { io as connectClient, type Socket as ClientSocket } from 'socket.io-clie
 import { createGateway, type Gateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
-import { startAuthService } from '../../src/reference/authService.js';
-import { startChatService } from '../../src/reference/chatService.js';
+import { startAuthService, type AuthServiceOptions } from '../../src/reference/authService.js';
+import { startChatService, type ChatServiceOptions } from '../../src/reference/chatService.js';
 
 export const TEST_SECRET = 'test-secret-of-at-least-16-chars';
 
@@ -36,12 +36,15 @@ export interface ConnectOptions {
 export interface StackOptions {
   /** The gateway's logger, owned by the caller (`stop()` leaves it open); by default a silent one (TEST_LOGS=1 prints it). */
   logger?: Logger;
+  /** Options of the reference auth-service (its JWT secret is the stack's). */
+  authService?: Omit<AuthServiceOptions, 'jwtSecret'>;
+  chatService?: ChatServiceOptions;
 }
 
 /** Starts services and a gateway; `env` overrides the gateway's configuration. */
 export async function startStack(env: Record<string, string> = {}, opts: StackOptions = {}): Promise<Stack> {
-  const auth = await startAuthService({ jwtSecret: TEST_SECRET });
-  const chat = await startChatService({});
+  const auth = await startAuthService({ ...opts.authService, jwtSecret: TEST_SECRET });
+  const chat = await startChatService(opts.chatService);
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',

@@ -32,9 +32,9 @@ describe('config: loadConfig', () => {
         logLevel: 'info',
       });
       expect(c.jwt).to.deep.include({ algorithms: ['HS256'], userClaim: 'sub', secret: MINIMAL.JWT_SECRET });
-      expect(c.authService).to.deep.equal({ url: undefined, timeoutMs: 2000, retries: 2 });
+      expect(c.authService).to.deep.equal({ url: undefined, timeoutMs: 2000, retries: 2, batchEndpoints: 'auto' });
       expect(c.chatService).to.deep.equal({
-        url: 'http://chat.internal:8080', timeoutMs: 2000, retries: 2, batchEndpoints: false, batchWindowMs: 2, batchMax: 100,
+        url: 'http://chat.internal:8080', timeoutMs: 2000, retries: 2, batchEndpoints: 'auto', batchWindowMs: 2, batchMax: 100,
       });
       expect(c.breaker).to.deep.equal({ failureThreshold: 5, halfOpenAfterMs: 10000 });
       expect(c.redisUrl).to.equal(undefined);
@@ -93,6 +93,16 @@ describe('config: loadConfig', () => {
       expect(c.authService.url).to.equal('http://auth:9000');
     });
 
+    it('reads CHAT_BATCH_ENDPOINTS and AUTH_BATCH_ENDPOINTS as auto, true or false, in the usual boolean spellings', () => {
+      const modes = (value: string) => {
+        const c = load({ CHAT_BATCH_ENDPOINTS: value, AUTH_BATCH_ENDPOINTS: value });
+        return [c.chatService.batchEndpoints, c.authService.batchEndpoints];
+      };
+      expect(modes('auto')).to.deep.equal(['auto', 'auto']);
+      for (const yes of ['true', '1', 'yes']) expect(modes(yes), yes).to.deep.equal(['true', 'true']);
+      for (const no of ['false', '0', 'no']) expect(modes(no), no).to.deep.equal(['false', 'false']);
+    });
+
     it('accepts a redis:// or rediss:// REDIS_URL', () => {
       expect(load({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).to.equal('redis://127.0.0.1:6379');
       expect(load({ REDIS_URL: 'rediss://cache:6380' }).redisUrl).to.equal('rediss://cache:6380');
@@ -116,6 +126,8 @@ describe('config: loadConfig', () => {
       ['RATE_LIMIT_MESSAGES that is not POINTS/SECONDS', 'RATE_LIMIT_MESSAGES', { RATE_LIMIT_MESSAGES: 'abc' }],
       ['RATE_LIMIT_TYPING with zero points', 'RATE_LIMIT_TYPING', { RATE_LIMIT_TYPING: '0/10' }],
       ['RATE_LIMIT_ENABLED that is not a boolean', 'RATE_LIMIT_ENABLED', { RATE_LIMIT_ENABLED: 'maybe' }],
+      ['CHAT_BATCH_ENDPOINTS that is neither auto nor a boolean', 'CHAT_BATCH_ENDPOINTS', { CHAT_BATCH_ENDPOINTS: 'sometimes' }],
+      ['AUTH_BATCH_ENDPOINTS that is neither auto nor a boolean', 'AUTH_BATCH_ENDPOINTS', { AUTH_BATCH_ENDPOINTS: 'AUTO' }],
       ['IDLE_TIMEOUT_MS below its minimum', 'IDLE_TIMEOUT_MS', { IDLE_TIMEOUT_MS: '10' }],
       ['negative SHUTDOWN_TIMEOUT_MS', 'SHUTDOWN_TIMEOUT_MS', { SHUTDOWN_TIMEOUT_MS: '-1' }],
       ['unknown PRESENCE_BROADCAST', 'PRESENCE_BROADCAST', { PRESENCE_BROADCAST: 'everyone' }],
