@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Socket as ClientSocket } from 'socket.io-client';
+import { messageWrites } from '../support/chatWrites.js';
 import { connectError, request } from '../support/events.js';
 import { requireRedis, startRedis, type RedisServer } from '../support/redis.js';
 import { expectFailure, uniqueId } from '../support/scenarios.js';
@@ -49,10 +50,7 @@ describe('cluster: rate limits shared through Redis', () => {
   }
 
   const send = (socket: ClientSocket, to: string, content: string) => request(socket, 'send_message', { receiver_id: to, content });
-  const stored = (senderId: string) =>
-    cluster().a.chat.requests.filter(
-      (r) => r.method === 'POST' && r.path === '/messages' && (r.body as { sender_id?: string }).sender_id === senderId,
-    );
+  const stored = (senderId: string) => messageWrites(cluster().a.chat).filter((w) => w.body.sender_id === senderId);
 
   it('refuses the 4th message on the instance that sent fewer than 3 itself', async () => {
     const { userId, onA, onB, to } = await userOnBoth();

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Socket as ClientSocket } from 'socket.io-client';
+import { messageWrites } from '../support/chatWrites.js';
 import { startCluster, type Cluster, type ClusterOptions } from '../support/cluster.js';
 import { collect, request, sleep, waitFor } from '../support/events.js';
 import { requireRedis } from '../support/redis.js';
@@ -148,10 +149,10 @@ describe('cluster mode: gateway processes sharing one Redis', () => {
         expect(received(bob1), 'bob on gw-1').to.deep.equal([{ message: ack.message }]);
         expect(received(alice1), 'alice\'s other device on gw-1').to.deep.equal([{ message: ack.message }]);
         expect(received(alice0), 'the sending socket').to.deep.equal([]);
-        const stored = chatPosts(c, '/messages').filter((r) => (r.body as any).sender_id === alice);
-        expect(stored, 'POST /messages of alice').to.have.length(1);
+        const stored = messageWrites(c.chat).filter((w) => w.body.sender_id === alice);
+        expect(stored, 'message writes of alice').to.have.length(1);
         expect(stored[0].body).to.include({ sender_id: alice, receiver_id: bob, content: 'hello across', client_msg_id: clientMsgId });
-        expect(stored[0].headers['idempotency-key']).to.equal(`${alice}:${clientMsgId}`);
+        expect(stored[0].idempotencyKey).to.equal(`${alice}:${clientMsgId}`);
       });
 
       it('message_sent stays with the sending socket: no other socket on either instance gets it', async () => {
@@ -183,8 +184,8 @@ describe('cluster mode: gateway processes sharing one Redis', () => {
         expect(aboutMessage(seen.get(carol0)!, id), 'carol on gw-0').to.deep.equal([{ message: ack.message }]);
         expect(aboutMessage(seen.get(alice0)!, id), 'the sending socket').to.deep.equal([]);
         expect(aboutMessage(seen.get(dave1)!, id), 'dave, no member, on gw-1').to.deep.equal([]);
-        const stored = chatPosts(c, '/messages').filter((r) => (r.body as any).sender_id === alice);
-        expect(stored.map((r) => r.body)).to.deep.equal([{ sender_id: alice, room_id: room, content: 'hello room', message_type: 'text' }]);
+        const stored = messageWrites(c.chat).filter((w) => w.body.sender_id === alice);
+        expect(stored.map((w) => w.body)).to.deep.equal([{ sender_id: alice, room_id: room, content: 'hello room', message_type: 'text' }]);
         expect(chatPosts(c, `/rooms/${room}/members/${alice}`, 'GET'), 'membership asked of the chat-service').to.have.length.at.least(1);
       });
 
@@ -272,6 +273,8 @@ describe('cluster mode: gateway processes sharing one Redis', () => {
 
         const dave1 = await connect(c, 1, dave);
         await waitFor(() => connected.length > 0, EVENT_WAIT_MS, 'user_connected at carol on gw-0');
+        // Status updates wait a moment to coalesce: an offline right behind its online would cancel it.
+        await waitFor(() => statuses(c, dave).length > 0, EVENT_WAIT_MS, 'the online status update of dave');
         dave1.socket.disconnect();
         await waitFor(() => disconnected.length > 0, EVENT_WAIT_MS, 'user_disconnected at carol on gw-0');
         await flush(c, [carol0]);
@@ -331,6 +334,7 @@ describe('cluster mode: gateway processes sharing one Redis', () => {
           const subs = await subscribers(c, user);
           const sockets = await connectFourAtOnce(c, user);
           await waitFor(() => subs.every((s) => s.connected.length > 0), EVENT_WAIT_MS, 'user_connected at every subscriber');
+          await waitFor(() => statuses(c, user).length > 0, EVENT_WAIT_MS, 'the online status update');
           for (const s of sockets) s.socket.disconnect();
           await waitFor(() => subs.every((s) => s.disconnected.length > 0), EVENT_WAIT_MS, `round ${round}: user_disconnected at every subscriber`);
           // Once the user is offline in Redis, all four removals have run; then nothing more may come.
@@ -419,6 +423,8 @@ describe('cluster mode: gateway processes sharing one Redis', () => {
       const c = (cluster = await startCluster({ instances }));
       const victim = uniqueId('victim');
       await connect(c, 1, victim);
+      // Sent after a short coalescing window: a kill before it would lose the online.
+      await waitFor(() => statuses(c, victim).length > 0, EVENT_WAIT_MS, 'the online status update');
       const subs = [];
       for (const i of c.instances.keys()) {
         if (i === 1) continue;

@@ -19,6 +19,9 @@ const FAULT_ENV = {
   BREAKER_FAILURE_THRESHOLD: String(THRESHOLD),
   BREAKER_HALF_OPEN_AFTER_MS: String(HALF_OPEN_AFTER_MS),
   RATE_LIMIT_ENABLED: 'false',
+  // Single calls: each attempt shows the message's own Idempotency-Key. The policies are the
+  // same for a batch call (its retries: batching.test.ts).
+  CHAT_BATCH_ENDPOINTS: 'false',
 };
 const POST_MESSAGES = { method: 'POST', path: /^\/messages$/ };
 const KEY = 'alice:c1';

@@ -6,18 +6,19 @@ import { io as connectClient, type Socket as ClientSocket } from 'socket.io-clie
 import { SERVICE_NAME } from '../../src/app.js';
 import { startAuthService } from '../../src/reference/authService.js';
 import { startChatService } from '../../src/reference/chatService.js';
+import { MESSAGE_WRITES, messageWrites } from '../support/chatWrites.js';
 import { collect, connectError, nextEvent, request, waitFor } from '../support/events.js';
 import { gatewayEnv, runToExit, spawnGateway, type GatewayProcess } from '../support/gatewayProcess.js';
 import { counter, sample, samples, scrape } from '../support/metrics.js';
 import { expectIsoTime, health, uniqueId, useStack, within } from '../support/scenarios.js';
 import { TEST_SECRET, startStack, type AuthStandIn, type ChatStandIn, type Stack } from '../support/stack.js';
 
-/** Holds every POST /messages of the chat stand-in for `delayMs` before storing it. */
+/** Holds every message write of the chat stand-in for `delayMs` before storing it. */
 function delayMessages(chat: ChatStandIn, delayMs: number): void {
-  chat.faults.add({ delayMs, match: { method: 'POST', path: /^\/messages$/ } });
+  chat.faults.add({ delayMs, match: MESSAGE_WRITES });
 }
 
-const messagePosts = (chat: ChatStandIn) => chat.requests.filter((r) => r.method === 'POST' && r.path === '/messages');
+const messagePosts = (chat: ChatStandIn) => messageWrites(chat);
 
 describe('lifecycle: probes and metrics', () => {
   const stack = useStack({ RATE_LIMIT_ENABLED: 'false' });
@@ -154,7 +155,7 @@ describe('lifecycle: graceful stop in process', () => {
     stack = await startStack({ RATE_LIMIT_ENABLED: 'false', SHUTDOWN_TIMEOUT_MS: '300', CHAT_SERVICE_TIMEOUT_MS: '10000', CHAT_SERVICE_RETRIES: '0' });
     const s = stack;
     const alice = await s.connect('alice');
-    s.chat.faults.add({ hang: true, match: { method: 'POST', path: /^\/messages$/ } });
+    s.chat.faults.add({ hang: true, match: MESSAGE_WRITES });
     const disconnected = nextEvent(alice, 'disconnect', 5000);
     alice.emit('send_message', { receiver_id: 'bob', content: 'stuck' });
     await waitFor(() => messagePosts(s.chat).length === 1, 3000, 'the message to reach the chat-service');

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Socket as ClientSocket } from 'socket.io-client';
+import { messageWrites } from '../support/chatWrites.js';
 import { collect, nextEvent, request, sleep } from '../support/events.js';
 import { counter, scrape } from '../support/metrics.js';
 import { expectFailure, roundTrip, uniqueId, useStack } from '../support/scenarios.js';
@@ -19,8 +20,7 @@ function expectRateLimited(ack: any): void {
   expect(ack.error.retry_after_ms, 'retry_after_ms').to.be.a('number').above(0);
 }
 
-const storedFrom = (stack: Stack, senderId: string) =>
-  stack.chat.requests.filter((r) => r.method === 'POST' && r.path === '/messages' && (r.body as { sender_id?: string }).sender_id === senderId);
+const storedFrom = (stack: Stack, senderId: string) => messageWrites(stack.chat).filter((w) => w.body.sender_id === senderId);
 
 describe('limits: per-user event rate limits', () => {
   const stack = useStack({ RATE_LIMIT_MESSAGES: '3/60', RATE_LIMIT_TYPING: '2/60' });

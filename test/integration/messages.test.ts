@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import type { RecordedRequest } from '../../src/reference/serviceKit.js';
+import { MESSAGE_WRITES, messageWrites } from '../support/chatWrites.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { collect, nextEvent, request } from '../support/events.js';
 
@@ -93,17 +94,16 @@ describe('messages', function () {
       expect(ack.message).to.include({ message_id: stored!.message_id, created_at: stored!.created_at });
     });
 
-    it('calls POST /messages with the body, the idempotency key and the acting user', async () => {
+    it('asks the chat-service to store the message with its body and idempotency key', async () => {
       const alice = await t.connect('alice');
       const cid = unique('c');
       await request(alice, 'send_message', { receiver_id: 'bob', content: 'hello', client_msg_id: cid });
 
-      const posts = calls(t.stack, 'POST', '/messages');
-      expect(posts).to.have.length(1);
-      expect(posts[0].body).to.deep.include({ sender_id: 'alice', receiver_id: 'bob', content: 'hello', message_type: 'text', client_msg_id: cid });
-      expect(posts[0].headers['idempotency-key']).to.equal(`alice:${cid}`);
-      expect(posts[0].headers['x-user-id']).to.equal('alice');
-      expect(posts[0].headers['x-request-id']).to.be.a('string').and.not.empty;
+      const writes = messageWrites(t.stack.chat);
+      expect(writes).to.have.length(1);
+      expect(writes[0].body).to.deep.include({ sender_id: 'alice', receiver_id: 'bob', content: 'hello', message_type: 'text', client_msg_id: cid });
+      expect(writes[0].idempotencyKey).to.equal(`alice:${cid}`);
+      expect(writes[0].request.headers['x-request-id']).to.be.a('string').and.not.empty;
     });
 
     it("relays to every device of the receiver and the sender's other devices, not to the sending socket", async () => {
@@ -133,7 +133,7 @@ describe('messages', function () {
       const [alice1, alice2, bob] = await Promise.all([t.connect('alice'), t.connect('alice'), t.connect('bob')]);
       const relayed = [alice2, bob].map((s) => collect(s, 'receive_message'));
       const sent = collect(alice1, 'message_sent');
-      t.stack.chat.faults.add({ status: 500, match: { method: 'POST', path: /^\/messages$/ } });
+      t.stack.chat.faults.add({ status: 500, match: MESSAGE_WRITES });
       const storedBefore = t.stack.chat.messages.size;
 
       const ack = await request(alice1, 'send_message', { receiver_id: 'bob', content: 'lost', client_msg_id: unique('c') });
@@ -145,15 +145,15 @@ describe('messages', function () {
       expect(t.stack.chat.messages.size).to.equal(storedBefore);
     });
 
-    it('retries a keyed POST /messages CHAT_SERVICE_RETRIES times, with the same key, before giving up', async () => {
+    it('retries a keyed message write CHAT_SERVICE_RETRIES times, with the same key, before giving up', async () => {
       const alice = await t.connect('alice');
       const cid = unique('c');
-      t.stack.chat.faults.add({ status: 500, match: { method: 'POST', path: /^\/messages$/ } });
+      t.stack.chat.faults.add({ status: 500, match: MESSAGE_WRITES });
 
       expectFailure(await request(alice, 'send_message', { receiver_id: 'bob', content: 'lost', client_msg_id: cid }), 'SERVICE_UNAVAILABLE', true);
-      const attempts = calls(t.stack, 'POST', '/messages');
+      const attempts = messageWrites(t.stack.chat);
       expect(attempts, 'first attempt and the retries').to.have.length(1 + CHAT_SERVICE_RETRIES);
-      expect(attempts.map((r) => r.headers['idempotency-key'])).to.deep.equal(attempts.map(() => `alice:${cid}`));
+      expect(attempts.map((w) => w.idempotencyKey)).to.deep.equal(attempts.map(() => `alice:${cid}`));
     });
 
     it('stores one message when the same client_msg_id is sent twice', async () => {
@@ -167,7 +167,24 @@ describe('messages', function () {
       expect(again.ok).to.equal(true);
       expect(again.message.message_id).to.equal(first.message.message_id);
       expect(t.stack.chat.messages.size).to.equal(before + 1);
-      expect(calls(t.stack, 'POST', '/messages').map((r) => r.headers['idempotency-key'])).to.deep.equal([`alice:${cid}`, `alice:${cid}`]);
+      expect(messageWrites(t.stack.chat).map((w) => w.idempotencyKey)).to.deep.equal([`alice:${cid}`, `alice:${cid}`]);
+    });
+  });
+
+  describe('direct messages with CHAT_BATCH_ENDPOINTS=false', () => {
+    const t = useStack({ CHAT_BATCH_ENDPOINTS: 'false' });
+
+    it('calls POST /messages with the body, the idempotency key and the acting user', async () => {
+      const alice = await t.connect('alice');
+      const cid = unique('c');
+      await request(alice, 'send_message', { receiver_id: 'bob', content: 'hello', client_msg_id: cid });
+
+      const posts = calls(t.stack, 'POST', '/messages');
+      expect(posts).to.have.length(1);
+      expect(posts[0].body).to.deep.include({ sender_id: 'alice', receiver_id: 'bob', content: 'hello', message_type: 'text', client_msg_id: cid });
+      expect(posts[0].headers['idempotency-key']).to.equal(`alice:${cid}`);
+      expect(posts[0].headers['x-user-id']).to.equal('alice');
+      expect(posts[0].headers['x-request-id']).to.be.a('string').and.not.empty;
     });
   });
 
@@ -199,7 +216,7 @@ describe('messages', function () {
         expect(toAlice1, 'the sending socket').to.deep.equal([]);
         expect(toDave, 'a non-member').to.deep.equal([]);
         expect(calls(t.stack, 'GET', `/rooms/${room}/members/alice`), 'membership asked').to.have.length.at.least(1);
-        expect(calls(t.stack, 'POST', '/messages')[0].body).to.deep.include({ sender_id: 'alice', room_id: room });
+        expect(messageWrites(t.stack.chat)[0].body).to.deep.include({ sender_id: 'alice', room_id: room });
       });
 
       it(`${event} {room_id} from a non-member is FORBIDDEN and never stored`, async () => {
@@ -212,7 +229,7 @@ describe('messages', function () {
 
         expect(seen).to.deep.equal([]);
         expect(calls(t.stack, 'GET', `/rooms/${room}/members/mallory`)).to.have.length.at.least(1);
-        expect(calls(t.stack, 'POST', '/messages')).to.deep.equal([]);
+        expect(messageWrites(t.stack.chat)).to.deep.equal([]);
       });
     }
   });
@@ -244,7 +261,7 @@ describe('messages', function () {
       it(`rejects ${what} with VALIDATION_FAILED and stores nothing`, async () => {
         const alice = await t.connect('alice');
         expectFailure(await request(alice, event, payload), 'VALIDATION_FAILED');
-        expect(calls(t.stack, 'POST', '/messages')).to.deep.equal([]);
+        expect(messageWrites(t.stack.chat)).to.deep.equal([]);
       });
     }
 
@@ -282,7 +299,7 @@ describe('messages', function () {
       const alice = await t.connect('alice');
       expectFailure(await request(alice, 'send_message', { ...valid, sender_id: 'mallory' }), 'FORBIDDEN');
       expectFailure(await request(alice, 'send_message', { ...valid, user_id: 'mallory' }), 'FORBIDDEN');
-      expect(calls(t.stack, 'POST', '/messages')).to.deep.equal([]);
+      expect(messageWrites(t.stack.chat)).to.deep.equal([]);
     });
 
     it('accepts a sender_id equal to the token user and sends as the token user', async () => {
@@ -290,7 +307,7 @@ describe('messages', function () {
       const ack = await request(alice, 'send_message', { ...valid, sender_id: 'alice' });
       expect(ack.ok, JSON.stringify(ack)).to.equal(true);
       expect(ack.message.sender_id).to.equal('alice');
-      expect(calls(t.stack, 'POST', '/messages')[0].headers['x-user-id']).to.equal('alice');
+      expect(messageWrites(t.stack.chat)[0].body.sender_id).to.equal('alice');
     });
 
     it('answers a frame over MAX_PAYLOAD_BYTES with PAYLOAD_TOO_LARGE and keeps the socket usable', async () => {
@@ -298,7 +315,7 @@ describe('messages', function () {
       const bob = await t.connect('bob');
       const padding = 'p'.repeat(MAX_PAYLOAD_BYTES + 900); // a frame of about 3000 bytes
       expectFailure(await request(alice, 'send_message', { ...valid, metadata: { padding } }), 'PAYLOAD_TOO_LARGE');
-      expect(calls(t.stack, 'POST', '/messages')).to.deep.equal([]);
+      expect(messageWrites(t.stack.chat)).to.deep.equal([]);
 
       const received = nextEvent(bob, 'receive_message');
       const ack = await request(alice, 'send_message', { ...valid, content: 'after' });
@@ -323,7 +340,7 @@ describe('messages', function () {
       const answered = nextEvent(big, 'error');
       big.emit('send_message', { ...valid, metadata: { padding: 'p'.repeat(50_000) } });
       await Promise.any([dropped, answered]);
-      expect(calls(t.stack, 'POST', '/messages')).to.deep.equal([]);
+      expect(messageWrites(t.stack.chat)).to.deep.equal([]);
 
       const fresh = await t.connect('alice');
       const received = nextEvent(bob, 'receive_message');
@@ -412,7 +429,7 @@ describe('messages', function () {
       expect(ack.ok, JSON.stringify(ack)).to.equal(true);
       expect(ack.message.content).to.equal(content);
       expect((await received).message.content).to.equal(content);
-      expect((calls(t.stack, 'POST', '/messages')[0].body as any).content).to.equal(content);
+      expect(messageWrites(t.stack.chat)[0].body.content).to.equal(content);
       expect(t.stack.chat.messages.get(ack.message.message_id)!.content).to.equal(content);
     });
   });

@@ -13,6 +13,8 @@ import {
   within,
 } from '../support/scenarios.js';
 import type { Stack } from '../support/stack.js';
+import { STATUS_UPDATES, statusOutcomes, statusUpdatesOf } from '../support/statusUpdates.js';
+import { scrape } from '../support/metrics.js';
 
 /** A connected socket subscribed to the presence of `userIds`. */
 async function subscriber(stack: Stack, userIds: string[]): Promise<ClientSocket> {
@@ -21,10 +23,8 @@ async function subscriber(stack: Stack, userIds: string[]): Promise<ClientSocket
   return socket;
 }
 
-/** The status updates the auth-service received for one user, in order. */
-function statusCalls(stack: Stack, userId: string) {
-  return stack.auth.requests.filter((r) => r.method === 'PUT' && r.path === `/users/${userId}/status`);
-}
+/** The status updates the auth-service received for one user, in order (single calls or batch items). */
+const statusCalls = (stack: Stack, userId: string) => statusUpdatesOf(stack.auth, userId);
 
 const tooManyIds = () => Array.from({ length: 1001 }, (_, i) => `u${i}`);
 
@@ -151,7 +151,7 @@ describe('presence', () => {
     const { last_seen } = await gone;
     await waitFor(() => statusCalls(stack(), user).length > 1, 3000, 'offline status update');
 
-    expect(statusCalls(stack(), user).map((r) => r.body)).to.deep.equal([{ status: 'online' }, { status: 'offline', last_seen }]);
+    expect(statusCalls(stack(), user)).to.deep.equal([{ status: 'online' }, { status: 'offline', last_seen }]);
     expect(stack().auth.statusHistory.filter((s) => s.user_id === user).map((s) => s.status)).to.deep.equal(['online', 'offline']);
   });
 });
@@ -190,7 +190,7 @@ describe('presence when the auth-service fails status updates', () => {
 
   /** Connects while status updates fail as `fault` says; the connection must not wait for them. */
   async function connectDespite(fault: { status?: number; hang?: boolean }) {
-    stack().auth.faults.add({ ...fault, match: { method: 'PUT', path: /^\/users\/[^/]+\/status$/ } });
+    stack().auth.faults.add({ ...fault, match: STATUS_UPDATES });
     const user = uniqueId('user');
     const socket = await within(stack().connect(user), 3000, 'connected');
     await waitFor(() => statusCalls(stack(), user).length > 0, 3000, 'status update attempt');
@@ -199,8 +199,10 @@ describe('presence when the auth-service fails status updates', () => {
     expect(stack().auth.statusHistory.filter((s) => s.user_id === user), 'stored statuses').to.deep.equal([]);
   }
 
-  it('still accepts connections when the auth-service answers 500', async () => {
+  it('still accepts connections when the auth-service answers 500, and counts the update as failed', async () => {
+    const failedBefore = statusOutcomes(await scrape(stack())).failed;
     await connectDespite({ status: 500 });
+    await waitFor(async () => statusOutcomes(await scrape(stack())).failed === failedBefore + 1, 3000, 'the failure counted');
   });
 
   it('still accepts connections while the auth-service hangs', async () => {

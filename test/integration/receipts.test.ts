@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Socket as ClientSocket } from 'socket.io-client';
+import { receiptWrites } from '../support/chatWrites.js';
 import { collect, nextEvent, request } from '../support/events.js';
 import { expectFailure, expectIsoTime, roundTrips, uniqueId, useStack } from '../support/scenarios.js';
 import type { Stack } from '../support/stack.js';
@@ -15,9 +16,11 @@ async function deliveredMessage(stack: Stack) {
   return { sender, receiver, senderPhone, senderLaptop, receiverSocket, messageId: sent.message.message_id as string };
 }
 
-/** The receipt calls the chat-service received for a message. */
+/** The receipt writes the chat-service received for a message (single calls or batch items). */
 function receiptCalls(stack: Stack, messageId: string) {
-  return stack.chat.requests.filter((r) => r.method === 'POST' && r.path === `/messages/${messageId}/receipts`);
+  return receiptWrites(stack.chat)
+    .filter((w) => w.body.message_id === messageId)
+    .map(({ body: { user_id, status }, request }) => ({ body: { user_id, status }, headers: request.headers }));
 }
 
 /** The time the chat-service stored for a receipt. */
@@ -55,6 +58,20 @@ describe('receipts', () => {
       expect(calls).to.have.length(1);
       expect(calls[0].body).to.deep.equal({ user_id: m.receiver, status: 'delivered' });
       expect(calls[0].headers['idempotency-key'], 'Idempotency-Key').to.be.a('string').and.not.equal('');
+    });
+  });
+
+  describe('message_delivered with CHAT_BATCH_ENDPOINTS=false', () => {
+    const single = useStack({ RATE_LIMIT_ENABLED: 'false', CHAT_BATCH_ENDPOINTS: 'false' });
+
+    it('calls POST /messages/{id}/receipts as the acting user, keyed by user, message and status', async () => {
+      const m = await deliveredMessage(single());
+
+      await request(m.receiverSocket, 'message_delivered', { message_id: m.messageId });
+
+      const calls = single().chat.requests.filter((r) => r.method === 'POST' && r.path === `/messages/${m.messageId}/receipts`);
+      expect(calls.map((c) => c.body)).to.deep.equal([{ user_id: m.receiver, status: 'delivered' }]);
+      expect(calls[0].headers['idempotency-key'], 'Idempotency-Key').to.equal(`${m.receiver}:${m.messageId}:delivered`);
       expect(calls[0].headers['x-user-id'], 'X-User-Id').to.equal(m.receiver);
     });
   });

@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { createGateway, type Gateway } from '../../src/app.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { GatewayClient, isGatewayClientError, tokenExpiresAt, type GatewayClientError, type GatewayClientOptions, type StateChange } from '../../src/sdk/index.js';
+import { MESSAGE_WRITES, messageWrites } from '../support/chatWrites.js';
 import { sleep, waitFor } from '../support/events.js';
 import { startStack, type Stack } from '../support/stack.js';
 
-const POST_MESSAGES = { method: 'POST', path: /^\/messages$/ };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** Typed clients of one stack, each asking the auth-service for its tokens; all closed after each test. */
@@ -44,7 +44,7 @@ function states(client: GatewayClient): StateChange[] {
   return seen;
 }
 
-const storedPosts = (stack: Stack) => stack.chat.requests.filter((r) => r.method === 'POST' && r.path === '/messages');
+const storedPosts = (stack: Stack) => messageWrites(stack.chat);
 const storedWith = (stack: Stack, content: string) => [...stack.chat.messages.values()].filter((m) => m.content === content);
 
 describe('typed client (GatewayClient) against a real gateway', () => {
@@ -70,7 +70,7 @@ describe('typed client (GatewayClient) against a real gateway', () => {
     expect(message).to.include({ sender_id: 'alice', receiver_id: 'bob', content: 'typed hello', message_type: 'text' });
     expect(message.client_msg_id, 'client_msg_id added by the client').to.match(UUID);
     expect(await received).to.equal(message.message_id);
-    expect(storedPosts(stack).at(-1)!.headers['idempotency-key']).to.equal(`alice:${message.client_msg_id}`);
+    expect(storedPosts(stack).at(-1)!.idempotencyKey).to.equal(`alice:${message.client_msg_id}`);
   });
 
   it('rejects refused calls with the contract code, not retrying the ones that cannot succeed', async () => {
@@ -102,19 +102,19 @@ describe('typed client (GatewayClient) against a real gateway', () => {
 
   it('retries send_message after SERVICE_UNAVAILABLE with the same client_msg_id, and the message is stored once', async () => {
     const alice = await users.connect('alice', { retryDelayMs: 50 });
-    stack.chat.faults.add({ status: 503, times: 1, match: POST_MESSAGES });
+    stack.chat.faults.add({ status: 503, times: 1, match: MESSAGE_WRITES });
     const before = storedPosts(stack).length;
 
     const { message } = await alice.sendMessage({ receiver_id: 'bob', content: 'after a 503', client_msg_id: 'retry-1' });
 
     const attempts = storedPosts(stack).slice(before);
-    expect(attempts.map((r) => r.headers['idempotency-key'])).to.deep.equal(['alice:retry-1', 'alice:retry-1']);
+    expect(attempts.map((w) => w.idempotencyKey)).to.deep.equal(['alice:retry-1', 'alice:retry-1']);
     expect(storedWith(stack, 'after a 503').map((m) => m.message_id)).to.deep.equal([message.message_id]);
   });
 
   it('gives up after maxSendAttempts and rejects with the last retryable error', async () => {
     const alice = await users.connect('alice', { retryDelayMs: 20, maxSendAttempts: 2 });
-    stack.chat.faults.add({ status: 503, times: 2, match: POST_MESSAGES });
+    stack.chat.faults.add({ status: 503, times: 2, match: MESSAGE_WRITES });
     const before = storedPosts(stack).length;
     expect(await rejection(alice.sendMessage({ receiver_id: 'bob', content: 'never stored' }))).to.include({ code: 'SERVICE_UNAVAILABLE', retryable: true });
     expect(storedPosts(stack).length - before).to.equal(2);
@@ -125,7 +125,7 @@ describe('typed client (GatewayClient) against a real gateway', () => {
     const alice = await users.connect('alice');
     const seen = states(alice);
     const firstSocket = alice.session!.socket_id;
-    stack.chat.faults.add({ delayMs: 300, times: 1, match: POST_MESSAGES });
+    stack.chat.faults.add({ delayMs: 300, times: 1, match: MESSAGE_WRITES });
     const before = storedPosts(stack).length;
 
     const sending = alice.sendMessage({ receiver_id: 'bob', content: 'through a dropped connection' });
@@ -135,7 +135,7 @@ describe('typed client (GatewayClient) against a real gateway', () => {
 
     expect(seen.map((s) => s.state)).to.include.members(['reconnecting', 'connected']);
     expect(alice.session!.socket_id).to.not.equal(firstSocket);
-    const keys = storedPosts(stack).slice(before).map((r) => r.headers['idempotency-key']);
+    const keys = storedPosts(stack).slice(before).map((w) => w.idempotencyKey);
     expect(keys).to.have.length(2);
     expect(keys[1]).to.equal(keys[0]);
     expect(storedWith(stack, 'through a dropped connection').map((m) => m.message_id)).to.deep.equal([message.message_id]);

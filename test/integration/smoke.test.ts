@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { messageWrites } from '../support/chatWrites.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { nextEvent, request } from '../support/events.js';
 
@@ -17,8 +18,8 @@ describe('smoke: a direct message end to end', () => {
     expect(ack.ok).to.equal(true);
     expect(ack.message).to.include({ sender_id: 'alice', receiver_id: 'bob', content: 'hi bob', message_type: 'text' });
     expect((await received).message.message_id).to.equal(ack.message.message_id);
-    const stored = stack.chat.requests.filter((r) => r.method === 'POST' && r.path === '/messages');
+    const stored = messageWrites(stack.chat);
     expect(stored).to.have.length(1);
-    expect(stored[0].headers['idempotency-key']).to.equal('alice:c1');
+    expect(stored[0].idempotencyKey).to.equal('alice:c1');
   });
 });

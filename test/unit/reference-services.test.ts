@@ -325,6 +325,18 @@ describe('reference services', () => {
     it('rejects a batch that is not a list', async () => {
       expect((await post('/messages/batch', { messages: 'x' })).status).to.equal(400);
     });
+
+    it('answers 404 on both batch paths when started without them', async () => {
+      const bare = await startChatService({ batchEndpoints: false });
+      try {
+        expect((await call(bare.url, 'POST', '/messages/batch', { messages: [direct()] })).status).to.equal(404);
+        expect((await call(bare.url, 'POST', '/receipts/batch', { receipts: [] })).status).to.equal(404);
+        expect((await call(bare.url, 'POST', '/messages', direct())).status).to.equal(201);
+        expect(bare.messages.size).to.equal(1);
+      } finally {
+        await bare.close();
+      }
+    });
   });
 
   describe('auth-service', () => {
@@ -367,12 +379,50 @@ describe('reference services', () => {
       expect((await put('online')).status).to.equal(204);
       const lastSeen = new Date().toISOString();
       expect((await put('offline', lastSeen)).status).to.equal(204);
-      expect((await put('away')).status).to.equal(400);
+      expect((await put('sleeping')).status).to.equal(400);
       const current = await call(auth.url, 'GET', '/users/user@example.com/status');
       expect(current.body).to.include({ user_id: 'user@example.com', status: 'offline', last_seen: lastSeen });
       const history = auth.statusHistory.filter((s) => s.user_id === 'user@example.com');
       expect(history.map((s) => s.status)).to.deep.equal(['online', 'offline']);
       expect((await call(auth.url, 'GET', '/users/nobody/status')).status).to.equal(404);
+    });
+
+    it('accepts the v2 statuses with a status_text', async () => {
+      const res = await call(auth.url, 'PUT', '/users/carol/status', { status: 'busy', status_text: 'in a meeting' });
+      expect(res.status).to.equal(204);
+      expect((await call(auth.url, 'GET', '/users/carol/status')).body).to.include({ status: 'busy', status_text: 'in a meeting' });
+      for (const status of ['away', 'invisible']) expect((await call(auth.url, 'PUT', '/users/carol/status', { status })).status, status).to.equal(204);
+    });
+
+    it('PUT /users/status records many users\' updates in order, as the single endpoint does; a bad item refuses the call', async () => {
+      const lastSeen = new Date().toISOString();
+      const updates = [
+        { user_id: 'dan', status: 'online' },
+        { user_id: 'eve', status: 'away', status_text: 'lunch' },
+        { user_id: 'dan', status: 'offline', last_seen: lastSeen },
+      ];
+      expect((await call(auth.url, 'PUT', '/users/status', { updates })).status).to.equal(204);
+      expect(auth.statusHistory.filter((s) => ['dan', 'eve'].includes(s.user_id)).map((s) => `${s.user_id} ${s.status}`)).to.deep.equal([
+        'dan online',
+        'eve away',
+        'dan offline',
+      ]);
+      expect((await call(auth.url, 'GET', '/users/dan/status')).body).to.include({ status: 'offline', last_seen: lastSeen });
+
+      const before = auth.statusHistory.length;
+      const bad = await call(auth.url, 'PUT', '/users/status', { updates: [{ user_id: 'dan', status: 'online' }, { user_id: 'no spaces', status: 'online' }] });
+      expect(bad.status).to.equal(400);
+      expect(auth.statusHistory).to.have.length(before);
+    });
+
+    it('answers 404 on PUT /users/status when started without it', async () => {
+      const bare = await startAuthService({ jwtSecret: SECRET, statusBatchEndpoint: false });
+      try {
+        expect((await call(bare.url, 'PUT', '/users/status', { updates: [] })).status).to.equal(404);
+        expect((await call(bare.url, 'PUT', '/users/dan/status', { status: 'online' })).status).to.equal(204);
+      } finally {
+        await bare.close();
+      }
     });
   });
 
@@ -413,6 +463,16 @@ describe('reference services', () => {
       chat.faults.clear();
       expect(await pending).to.equal('failed');
       expect((await call(chat.url, 'GET', '/health')).status).to.equal(200);
+    });
+
+    it('release() removes the faults and lets held requests go on to the real handler', async () => {
+      chat.faults.add({ hang: true, match: { path: /^\/messages$/ } });
+      const pending = post('/messages', direct({ content: 'held' }));
+      await waitFor(() => chat.faults.holding === 1);
+      chat.faults.release();
+      expect((await pending).status).to.equal(201);
+      expect(chat.faults.holding).to.equal(0);
+      expect((await post('/messages', direct({ content: 'after' }))).status, 'no fault left').to.equal(201);
     });
 
     it('destroys the socket without an answer', async () => {

@@ -1,6 +1,7 @@
 import { constants, createHmac, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { Socket as ClientSocket } from 'socket.io-client';
+import { messageWrites } from '../../support/chatWrites.js';
 import { request } from '../../support/events.js';
 import { startStack, TEST_SECRET, type ConnectOptions, type Stack } from '../../support/stack.js';
 import { seededRandom, type Intensity, type ScenarioResult } from '../scenario.js';
@@ -796,9 +797,11 @@ async function identityChecks(stack: Stack, mode: TokenMode, rnd: Rnd, bounds: B
     }
     const chatMark = stack.chat.requests.length;
     const after = await ackOf(socket, 'send_message', { receiver_id: carol, content: 'still me' });
-    const stored = stack.chat.requests.slice(chatMark).find((r) => r.method === 'POST' && r.path === '/messages');
+    const [stored] = messageWrites({ requests: stack.chat.requests.slice(chatMark) });
     const sender = (after.message as { sender_id?: string } | undefined)?.sender_id;
-    const storedAs = [stored?.headers['x-user-id'], (stored?.body as { sender_id?: string } | undefined)?.sender_id];
+    // A single call also names the acting user in X-User-Id; a batch item only in its body.
+    const actingUser = stored?.request.path === '/messages' ? [stored.request.headers['x-user-id']] : [];
+    const storedAs = [stored?.body.sender_id, ...actingUser];
     if (!after.ok || sender !== alice || storedAs.some((v) => v !== alice)) {
       t.socketsActingAsOther += 1;
       t.notes.push(`${mode.key}: after the refused refreshes the socket sent as ${sender} (chat-service saw ${JSON.stringify(storedAs)}; ack ${JSON.stringify(after.ok)})`);

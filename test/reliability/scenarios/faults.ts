@@ -8,10 +8,13 @@ import { startAuthService } from '../../../src/reference/authService.js';
 import { startChatService, type StoredMessage } from '../../../src/reference/chatService.js';
 import { startHttp, type RunningServer } from '../../../src/reference/serviceKit.js';
 import type { ChatMessage } from '../../../src/socket/events.js';
+import type { StatusOutcome } from '../../../src/presence/StatusReporter.js';
+import { MESSAGE_WRITES, messageWrites } from '../../support/chatWrites.js';
 import { request, sleep } from '../../support/events.js';
 import { gatewayEnv, spawnGateway, type GatewayProcess } from '../../support/gatewayProcess.js';
-import { counter, sample } from '../../support/metrics.js';
+import { sample } from '../../support/metrics.js';
 import { TEST_SECRET, startStack, type Stack } from '../../support/stack.js';
+import { statusOutcomes } from '../../support/statusUpdates.js';
 import { seededRandom, type Intensity, type ScenarioResult } from '../scenario.js';
 
 /** Section titles, one per scenario. */
@@ -41,7 +44,8 @@ export const FIGURE = {
   burstOk: 'burst after recovery: acked ok',
   connectionsTried: 'connections tried',
   connectionsAccepted: 'connections accepted',
-  statusDropped: 'status updates dropped (gateway_sink_events_dropped_total{sink="auth_status"})',
+  statusDropped: 'status updates not delivered (gateway_status_updates_total: failed, dropped or coalesced)',
+  statusSent: 'status updates sent while it was down (gateway_status_updates_total{outcome="sent"})',
   exitCode: 'exit code',
   readyBeforeExit: '/ready answered 503 before exit',
 } as const;
@@ -110,7 +114,6 @@ const BREAKER_THRESHOLD = 5;
 const ACK_TIMEOUT_MS = 5000;
 const SHUTDOWN_TIMEOUT_MS = 3000;
 const SHUTDOWN_CHAT_DELAY_MS = 300;
-const POST_MESSAGES = { method: 'POST', path: /^\/messages$/ };
 /** Client-side outcomes that are not ack codes. */
 const NO_ACK = 'NO_ACK (client ack timeout)';
 const UNANSWERED = 'UNANSWERED (socket closed before the ack)';
@@ -223,7 +226,7 @@ async function chatSlow(b: Bounds): Promise<ScenarioResult> {
     await sleep(b.warmupMs);
 
     const slowAt = Date.now();
-    stack.chat.faults.add({ delayMs: CHAT_TIMEOUT_MS + 400, match: POST_MESSAGES });
+    stack.chat.faults.add({ delayMs: CHAT_TIMEOUT_MS + 400, match: MESSAGE_WRITES });
     await sleep(b.slowMs);
     stack.chat.faults.clear();
     const fastAt = Date.now();
@@ -235,7 +238,7 @@ async function chatSlow(b: Bounds): Promise<ScenarioResult> {
     const borderlineRequests = Math.ceil((b.borderlineMs / b.intervalMs) * b.pairs * 4);
     for (let i = 0; i < borderlineRequests; i++) {
       const delayMs = Math.round(CHAT_TIMEOUT_MS + (random() * 2 - 1) * 150);
-      stack.chat.faults.add({ delayMs, times: 1, match: POST_MESSAGES });
+      stack.chat.faults.add({ delayMs, times: 1, match: MESSAGE_WRITES });
     }
     await sleep(b.borderlineMs);
     stack.chat.faults.clear();
@@ -267,12 +270,12 @@ async function chatSlow(b: Bounds): Promise<ScenarioResult> {
         'borderline phase: attempts failed': during(borderlineAt, normalAt).filter((a) => !a.ok).length,
         [FIGURE.breakerOpenMs]: elapsed(slowAt, watch.firstAt(1, slowAt)),
         [FIGURE.breakerClosedMs]: elapsed(fastAt, closedAt),
-        'POST /messages received by the chat-service': stack.chat.requests.filter(isMessagePost).length,
+        'message writes received by the chat-service (single calls and batch items)': messageWrites(stack.chat).length,
         ...burst,
       },
       notes: [
         `CHAT_SERVICE_TIMEOUT_MS=${CHAT_TIMEOUT_MS}, BREAKER_FAILURE_THRESHOLD=${BREAKER_THRESHOLD}, BREAKER_HALF_OPEN_AFTER_MS=${b.halfOpenAfterMs}, CHAT_SERVICE_RETRIES=2 (default).`,
-        `Borderline phase: each POST /messages held ${CHAT_TIMEOUT_MS - 150}..${CHAT_TIMEOUT_MS + 150} ms (seeded), so some commit as the gateway times out.`,
+        `Borderline phase: each message write (POST /messages or /messages/batch) held ${CHAT_TIMEOUT_MS - 150}..${CHAT_TIMEOUT_MS + 150} ms (seeded), so some commit as the gateway times out.`,
         'The reference chat-service drops a held request whose caller went away; a late commit shows as "stored during an attempt answered as a failure".',
         'Under concurrent load the attempts that time out open the breaker before the gateway\'s own retries are done, so the final ack is mostly SERVICE_UNAVAILABLE (circuit open) rather than TIMEOUT; both are retryable.',
       ],
@@ -297,8 +300,8 @@ function chatFaultEnv(b: Bounds): Record<string, string> {
 // 3. Auth-service down
 
 /**
- * Local token verification with the auth-service stopped: users connect and disconnect; their
- * status updates fail and are counted, connections are not affected. Then the auth-service
+ * Local token verification with the auth-service stopped: users connect and disconnect; each of
+ * their status updates fails, is dropped or cancels out, and is counted; connections are not affected. Then the auth-service
  * listens again and a few more users come and go.
  */
 async function authDown(b: Bounds): Promise<ScenarioResult> {
@@ -312,7 +315,7 @@ async function authDown(b: Bounds): Promise<ScenarioResult> {
   const clients = new Clients(stack.url, (u) => stack.token(u));
   let restarted: RunningServer | undefined;
   try {
-    const droppedBefore = await statusDrops(stack);
+    const before = statusOutcomes(await metricsText(stack.url));
     await stack.auth.close();
     const connectMs: number[] = [];
     let accepted = 0;
@@ -338,8 +341,10 @@ async function authDown(b: Bounds): Promise<ScenarioResult> {
     }
     await until(async () => (await health(stack)).connections === 0, 5000);
     const expectedDrops = 2 * accepted;
-    await until(async () => (await statusDrops(stack)) - droppedBefore >= expectedDrops, 10_000);
-    const dropped = (await statusDrops(stack)) - droppedBefore;
+    const undelivered = (o: Record<StatusOutcome, number>) => o.failed + o.dropped + o.coalesced;
+    await until(async () => undelivered(statusOutcomes(await metricsText(stack.url))) - undelivered(before) >= expectedDrops, 10_000);
+    const during = statusOutcomes(await metricsText(stack.url));
+    const dropped = undelivered(during) - undelivered(before);
     const breaker = sample(await metricsText(stack.url), 'gateway_circuit_breaker_state', { service: 'auth' });
 
     // The auth-service comes back: after the half-open wait, one user at a time (a half-open
@@ -365,6 +370,7 @@ async function authDown(b: Bounds): Promise<ScenarioResult> {
         'time to connected, p95 (ms)': percentile(connectMs, 95),
         'status updates due (online + offline)': expectedDrops,
         [FIGURE.statusDropped]: dropped,
+        [FIGURE.statusSent]: during.sent - before.sent,
         'auth breaker state after the churn (0 closed, 1 open, 2 half-open)': breaker ?? 'absent',
         'status updates recorded after the auth-service returned': recorded,
         'status updates due after the auth-service returned': 2 * returning.length,
@@ -379,10 +385,6 @@ async function authDown(b: Bounds): Promise<ScenarioResult> {
     await restarted?.close();
     await stack.stop();
   }
-}
-
-async function statusDrops(stack: Stack): Promise<number> {
-  return counter(await metricsText(stack.url), 'gateway_sink_events_dropped_total', { sink: 'auth_status' });
 }
 
 async function health(stack: Stack): Promise<{ connections: number }> {
@@ -403,7 +405,7 @@ async function shutdownUnderLoad(b: Bounds): Promise<ScenarioResult> {
   let gateway: GatewayProcess | undefined;
   let clients: Clients | undefined;
   try {
-    chat.faults.add({ delayMs: SHUTDOWN_CHAT_DELAY_MS, match: POST_MESSAGES });
+    chat.faults.add({ delayMs: SHUTDOWN_CHAT_DELAY_MS, match: MESSAGE_WRITES });
     gateway = await spawnGateway({ ...gatewayEnv({ auth, chat }), SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
     const gw = gateway;
     clients = new Clients(gw.url, (u) => auth.issueToken(u));
@@ -791,10 +793,6 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number)
     if (Date.now() >= deadline) return false;
     await sleep(20);
   }
-}
-
-function isMessagePost(r: { method: string; path: string }): boolean {
-  return r.method === 'POST' && r.path === '/messages';
 }
 
 /** `to - from` in ms, or "never" when `to` did not happen. */

@@ -302,13 +302,16 @@ async function startHarness(): Promise<Harness> {
 /** Routes the gateway may call, by service: method and path of encoded segments. */
 export const CHAT_ROUTES: Array<[string, RegExp]> = [
   ['POST', /^\/messages$/],
+  ['POST', /^\/messages\/batch$/],
   ['POST', /^\/messages\/([^/]+)\/receipts$/],
+  ['POST', /^\/receipts\/batch$/],
   ['DELETE', /^\/messages\/([^/]+)$/],
   ['GET', /^\/rooms\/([^/]+)\/members\/([^/]+)$/],
 ];
 export const AUTH_ROUTES: Array<[string, RegExp]> = [
   ['POST', /^\/auth\/verify$/],
   ['PUT', /^\/users\/([^/]+)\/status$/],
+  ['PUT', /^\/users\/status$/],
 ];
 
 /** A path segment as `encodeURIComponent` writes it, and not a dot segment once decoded. */
