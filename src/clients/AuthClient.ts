@@ -36,26 +36,27 @@ export class AuthClient extends BackendClient {
     return this.service.request({ method: 'POST', path: '/auth/verify', operation: 'verify', body: { token }, requestId });
   }
 
-  /** True while `setStatuses` sends many updates in one call; else give it one at a time. */
+  /** True while `setStatuses` may be given many updates at once; else give it one at a time. */
   get statusBatchInUse(): boolean {
     return this.statusBatch.inUse;
   }
 
   /**
-   * PUT /users/status with every update, or (without that endpoint) PUT /users/{id}/status for
-   * each, one after the other. Answers each update with undefined when stored, else its error;
-   * rejects when the batch call failed as a whole.
+   * One call: PUT /users/status with the updates, or PUT /users/{id}/status for a single one
+   * while that endpoint is not in use. Resolves true when they were stored; false when the
+   * auth-service turned out to have no PUT /users/status and nothing was stored (give them again,
+   * one at a time); rejects when the call failed.
    */
-  setStatuses(updates: StatusUpdate[], requestId: string): Promise<Array<Error | undefined>> {
+  setStatuses(updates: StatusUpdate[], requestId: string): Promise<boolean> {
     return this.statusBatch.run(
       async () => {
         await this.service.request({ method: 'PUT', path: '/users/status', operation: 'set_status_batch', body: { updates }, requestId });
-        return updates.map(() => undefined);
+        return true;
       },
       async () => {
-        const outcomes: Array<Error | undefined> = [];
-        for (const update of updates) outcomes.push(await this.setStatus(update, requestId).then(() => undefined, (e: Error) => e));
-        return outcomes;
+        if (updates.length !== 1) return false;
+        await this.setStatus(updates[0], requestId);
+        return true;
       },
     );
   }

@@ -48,10 +48,11 @@ function statusBefore(status: UserStatus): UserStatus | undefined {
  * one pending update per user (a later one replaces it; one back to the status the auth-service
  * already has cancels it), sent in few calls (`PUT /users/status` while the auth-service has it),
  * a bounded number in flight, and at most `maxPending` waiting (the oldest are dropped). A user's
- * next update waits until their previous call returned, so they arrive in order.
+ * next update waits until their previous call returned, so they arrive in order. Updates a
+ * missing batch endpoint refused go back into the queue, then one per call.
  */
 export class StatusReporter {
-  private readonly pending = new Map<string, Pending>();
+  private pending = new Map<string, Pending>();
   private readonly usersInFlight = new Set<string>();
   private readonly limits: StatusReporterLimits;
   private calls = 0;
@@ -72,12 +73,12 @@ export class StatusReporter {
   /** Queues a user's new status; never waits, never throws. */
   report(update: StatusUpdate): void {
     if (this.stopped) return this.count('dropped');
-    this.merge(update);
-    for (const userId of this.pending.keys()) {
-      if (this.pending.size <= this.limits.maxPending) break;
-      this.pending.delete(userId);
-      this.count('dropped');
-    }
+    const older = this.pending.get(update.user_id);
+    const entry = older ? this.combine(older, update) : { update, before: statusBefore(update.status) };
+    // Set on a key already present keeps its place: a user's updates wait from the first of them.
+    if (entry) this.pending.set(update.user_id, entry);
+    else this.pending.delete(update.user_id);
+    this.shed();
     if (this.pending.size > 0) this.timer ??= setTimeout(() => this.flush(), this.limits.windowMs);
   }
 
@@ -99,15 +100,37 @@ export class StatusReporter {
     this.pending.clear();
   }
 
-  private merge(update: StatusUpdate): void {
-    const older = this.pending.get(update.user_id);
-    if (!older) return void this.pending.set(update.user_id, { update, before: statusBefore(update.status) });
+  /** `older` followed by `update`: the entry that stands for both, or undefined when they cancel out. */
+  private combine(older: Pending, update: StatusUpdate): Pending | undefined {
     if (update.status === older.before) {
-      this.pending.delete(update.user_id);
-      return this.count('coalesced', 2);
+      this.count('coalesced', 2);
+      return undefined;
     }
-    older.update = update;
     this.count('coalesced');
+    return { update, before: older.before };
+  }
+
+  /** Beyond the bound, the oldest pending updates go. */
+  private shed(): void {
+    for (const userId of this.pending.keys()) {
+      if (this.pending.size <= this.limits.maxPending) return;
+      this.pending.delete(userId);
+      this.count('dropped');
+    }
+  }
+
+  /** Puts unsent updates back ahead of the others; a user's newer pending update still comes after. */
+  private requeue(updates: StatusUpdate[]): void {
+    const front = new Map<string, Pending>();
+    for (const update of updates) {
+      const own: Pending = { update, before: statusBefore(update.status) };
+      const newer = this.pending.get(update.user_id);
+      this.pending.delete(update.user_id);
+      const entry = newer ? this.combine(own, newer.update) : own;
+      if (entry) front.set(update.user_id, entry);
+    }
+    this.pending = new Map([...front, ...this.pending]);
+    this.shed();
   }
 
   /** Starts calls while slots are free; what cannot go now goes when a call returns. */
@@ -138,10 +161,9 @@ export class StatusReporter {
   private async send(updates: StatusUpdate[]): Promise<void> {
     this.calls++;
     try {
-      const outcomes = await this.deps.auth.setStatuses(updates, randomUUID());
-      const errors = outcomes.filter((e): e is Error => e !== undefined);
-      this.count('sent', updates.length - errors.length);
-      if (errors.length > 0) this.failed(errors.length, errors[0]);
+      // Not sent: the batch endpoint is missing; they go again one at a time, coalescing meanwhile.
+      if (await this.deps.auth.setStatuses(updates, randomUUID())) this.count('sent', updates.length);
+      else this.requeue(updates);
     } catch (e) {
       this.failed(updates.length, e as Error);
     } finally {

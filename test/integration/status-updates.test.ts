@@ -151,6 +151,22 @@ describe('StatusReporter against the reference auth-service', () => {
     expect(await outcomes()).to.deep.equal({ sent: 3, coalesced: 1, dropped: 0, failed: 0 });
   });
 
+  it('sends the updates of a batch refused with 404 again, one per call, and coalesces them with what came meanwhile', async () => {
+    await auth.close();
+    auth = await startAuthService({ jwtSecret: TEST_SECRET, statusBatchEndpoint: false });
+    startReporter();
+    auth.faults.add({ hang: true, match: STATUS_UPDATES });
+    for (const user of ['v1', 'v2', 'v3']) reporter.report(online(user));
+    await waitFor(() => auth.faults.holding === 1, 5000, 'the batch held');
+    reporter.report(offline('v2'));
+    auth.faults.release();
+    await settle(4);
+
+    expect(statusCalls(auth).map((c) => c.path)).to.deep.equal(['/users/status', '/users/v1/status', '/users/v3/status']);
+    expect(history()).to.deep.equal(['v1 online', 'v3 online']);
+    expect(await outcomes()).to.deep.equal({ sent: 2, coalesced: 2, dropped: 0, failed: 0 });
+  });
+
   it('counts the updates of a failed call as failed, and goes on with the next ones', async () => {
     startReporter();
     auth.faults.add({ status: 500, times: 1, match: STATUS_UPDATES });
