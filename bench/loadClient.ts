@@ -20,9 +20,16 @@ import {
   type RunResult,
   type StatusResult,
   type CloseResult,
+  type PresenceCmd,
+  type PresenceResult,
+  type ReconnectedCmd,
+  type SubscribeCmd,
+  type SubscribeResult,
 } from './lib/loadProtocol.js';
 import { stringField } from './lib/wire.js';
 import { logStalls } from './lib/stallLog.js';
+import { PresenceLog } from './lib/presenceLog.js';
+import { ReconnectingSockets } from './lib/reconnect.js';
 
 /** Figures of one measured step, filled by sends, acks and arriving frames. */
 class StepStats {
@@ -48,10 +55,14 @@ let currentStep: StepStats | undefined;
 let collectIds = false;
 let unexpectedCloses = 0;
 const closeCodes: Record<string, number> = {};
+/** Presence events of the subscribers, recorded from `subscribe` until `close`. */
+let presenceLog: PresenceLog | undefined;
 
 const listener: SocketListener = {
   onEvent(socket, name, frame, receivedAt) {
     if (name !== 'receive_message') {
+      if (presenceLog && (name === 'user_connected' || name === 'user_disconnected')) presenceLog.record(socket.user, name, frame);
+      if (name === 'server_shutdown') reconnecting.noticed(socket, frame);
       if (currentStep) currentStep.events[name] = (currentStep.events[name] ?? 0) + 1;
       return;
     }
@@ -70,12 +81,25 @@ const listener: SocketListener = {
     stats.delivery.record(receivedAt - Number(frame.slice(bar + 1, frame.indexOf('|', bar + 1))));
   },
   onClose(socket, code, wasExpected) {
-    sockets.delete(socket.user);
-    if (wasExpected) return;
+    if (sockets.get(socket.user) === socket) sockets.delete(socket.user);
+    if (wasExpected || reconnecting.lost(socket)) return;
     unexpectedCloses++;
     closeCodes[code] = (closeCodes[code] ?? 0) + 1;
   },
+  onServerDisconnect(socket) {
+    reconnecting.lost(socket);
+  },
 };
+
+/** Sockets connected with a reconnection policy: they come back by themselves when lost. */
+const reconnecting = new ReconnectingSockets(sockets, listener);
+
+/** `connect`; with a reconnection policy, the sockets it opened are then kept up. */
+async function connectKept(cmd: ConnectCmd): Promise<ConnectResult> {
+  const result = await connect(cmd);
+  if (cmd.reconnect) reconnecting.adopt(cmd.users, cmd.url, cmd.jwtSecret, cmd.reconnect);
+  return result;
+}
 
 /**
  * A step's figures; created by the first delivery when this process sends nothing in the step
@@ -290,7 +314,45 @@ function status(): StatusResult {
   return { open, unexpectedCloses, closeCodes };
 }
 
+async function subscribe(cmd: SubscribeCmd): Promise<SubscribeResult> {
+  const log = (presenceLog ??= new PresenceLog());
+  const result: SubscribeResult = { ok: 0, failed: 0, online: 0, errors: [] };
+  await Promise.all(
+    cmd.subscriptions.map(
+      ([subscriber, watched]) =>
+        new Promise<void>((resolve) => {
+          log.watch(subscriber, watched);
+          const socket = sockets.get(subscriber);
+          if (!socket) {
+            result.failed++;
+            return resolve();
+          }
+          socket.emit('presence_subscribe', JSON.stringify({ user_ids: watched }), (ok, frame, at) => {
+            if (ok) {
+              result.ok++;
+              result.online += (JSON.parse(frame.slice(at)) as [{ online: string[] }])[0].online.length;
+            } else {
+              result.failed++;
+              if (result.errors.length < 5) result.errors.push(frame.slice(at, at + 160));
+            }
+            resolve();
+          });
+        }),
+    ),
+  );
+  return result;
+}
+
+async function presence(cmd: PresenceCmd): Promise<PresenceResult> {
+  const log = presenceLog ?? new PresenceLog();
+  const deadline = performance.now() + cmd.maxWaitMs;
+  while (performance.now() < deadline && performance.now() - log.lastEventAt < cmd.settleMs) await sleep(Math.min(100, cmd.settleMs));
+  return log.summary();
+}
+
 async function closeAll(cmd: { timeoutMs: number }): Promise<CloseResult> {
+  await reconnecting.stop(cmd.timeoutMs);
+  presenceLog = undefined;
   const all = [...sockets.values()];
   const dropped = unexpectedCloses;
   await Promise.all(all.map((s) => s.close(cmd.timeoutMs)));
@@ -301,4 +363,4 @@ async function closeAll(cmd: { timeoutMs: number }): Promise<CloseResult> {
 }
 
 logStalls(`load-${process.pid}`);
-serveIpc({ connect, join: rooms, leave: rooms, run, collect, status, close: closeAll });
+serveIpc({ connect: connectKept, join: rooms, leave: rooms, run, collect, status, close: closeAll, subscribe, presence, reconnected: (cmd: ReconnectedCmd) => reconnecting.reconnected(cmd) });

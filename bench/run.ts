@@ -19,6 +19,7 @@ import type { Scenario, ScenarioContext, ScenarioResult } from './lib/scenario.j
 import { Servers } from './lib/servers.js';
 import { connections } from './scenarios/connections.js';
 import { fanout } from './scenarios/fanout.js';
+import { reconnect } from './scenarios/reconnect.js';
 import { redis } from './scenarios/redis.js';
 import { relay, relaySingle } from './scenarios/relay.js';
 import { storm } from './scenarios/storm.js';
@@ -31,6 +32,7 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   fanout,
   storm,
   redis,
+  reconnect,
 };
 const benchDir = import.meta.dirname;
 const root = resolve(benchDir, '..');

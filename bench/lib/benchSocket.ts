@@ -25,6 +25,11 @@ export class ConnectRefused extends Error {
 export interface SocketListener {
   onEvent(socket: BenchSocket, name: string, frame: string, receivedAt: number): void;
   onClose(socket: BenchSocket, code: number, wasExpected: boolean): void;
+  /**
+   * The server ended the session (`41`, or Engine.IO close) on an open socket: socket.io-client
+   * is disconnected from here on, though the websocket closes only once the server gets to it.
+   */
+  onServerDisconnect?(socket: BenchSocket): void;
 }
 
 /** Called with the ack's outcome and the time it arrived. */
@@ -76,6 +81,8 @@ export class BenchSocket {
             return settle(new ConnectRefused(frame, stringField(frame, 'code'), numberField(frame, 'retry_after_ms')));
           case 'ack':
             return this.onAck(frame);
+          case 'close':
+            return settled && this.open ? this.listener.onServerDisconnect?.(this) : undefined;
           case 'event': {
             const name = eventName(frame);
             if (name === 'connected' && !settled) return settle();

@@ -10,10 +10,17 @@ import type {
   CollectResult,
   ConnectCmd,
   ConnectResult,
+  PresenceCmd,
+  PresenceResult,
+  ReconnectedCmd,
+  ReconnectedResult,
+  ReconnectPolicy,
   RoomsResult,
   RunCmd,
   RunResult,
   StatusResult,
+  SubscribeCmd,
+  SubscribeResult,
 } from './loadProtocol.js';
 
 export class LoadFleet {
@@ -33,8 +40,11 @@ export class LoadFleet {
     return this.children.map((c) => c.pid);
   }
 
-  /** Connects each process's users (lists indexed by process) to `url`, `rate` sockets/s in all. */
-  connect(usersByProc: string[][], url: string, rate: number, jwtSecret: string, maxPending = 300): Promise<ConnectResult[]> {
+  /**
+   * Connects each process's users (lists indexed by process) to `url`, `rate` sockets/s in all;
+   * with `reconnect`, the sockets come back by themselves when lost.
+   */
+  connect(usersByProc: string[][], url: string, rate: number, jwtSecret: string, maxPending = 300, reconnect?: ReconnectPolicy): Promise<ConnectResult[]> {
     const total = usersByProc.reduce((n, u) => n + u.length, 0) || 1;
     return this.each(usersByProc, (users) => ({
       cmd: 'connect',
@@ -44,7 +54,23 @@ export class LoadFleet {
       maxPending,
       timeoutMs: 20_000,
       jwtSecret,
+      reconnect,
     }) satisfies ConnectCmd);
+  }
+
+  /** What the reconnecting sockets went through, once all that were lost since `sinceMs` (wall clock) are back or `timeoutMs` passed. */
+  reconnected(sinceMs: number, timeoutMs: number): Promise<ReconnectedResult[]> {
+    return this.all({ cmd: 'reconnected', sinceMs, timeoutMs } satisfies ReconnectedCmd, timeoutMs + 10_000);
+  }
+
+  /** Subscribes each process's subscribers to the presence of their watched users, and records what they hear. */
+  subscribe(byProc: Array<SubscribeCmd['subscriptions']>): Promise<SubscribeResult[]> {
+    return this.each(byProc, (subscriptions) => ({ cmd: 'subscribe', subscriptions }) satisfies SubscribeCmd);
+  }
+
+  /** The presence events the subscribers saw since `subscribe`, once they stopped arriving. */
+  presence(settleMs: number, maxWaitMs: number): Promise<PresenceResult[]> {
+    return this.all({ cmd: 'presence', settleMs, maxWaitMs } satisfies PresenceCmd, maxWaitMs + 10_000);
   }
 
   rooms(cmd: 'join' | 'leave', byProc: Array<Array<[string, string]>>): Promise<RoomsResult[]> {

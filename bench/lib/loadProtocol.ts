@@ -14,6 +14,8 @@ export interface ConnectCmd {
   maxPending: number;
   timeoutMs: number;
   jwtSecret: string;
+  /** When set, these sockets come back by themselves when lost (lib/reconnect.ts); else a loss is a drop. */
+  reconnect?: ReconnectPolicy;
 }
 
 export interface ConnectResult {
@@ -101,6 +103,85 @@ export interface StatusResult {
 export interface CloseResult {
   closed: number;
   unexpectedCloses: number;
+}
+
+/** socket.io-client's reconnection: `minDelayMs`·2^attempt, moved by up to ±`jitter` of itself, at most `maxDelayMs`. */
+export interface ReconnectPolicy {
+  minDelayMs: number;
+  maxDelayMs: number;
+  jitter: number;
+  /** One attempt's handshake timeout. */
+  timeoutMs: number;
+  /** A user still down this long after its loss stops trying, so the loop ends by itself. */
+  giveUpAfterMs: number;
+}
+
+/** socket.io-client 4's defaults: reconnectionDelay, reconnectionDelayMax, randomizationFactor, timeout. */
+export const SOCKET_IO_CLIENT_RECONNECTION: ReconnectPolicy = { minDelayMs: 1000, maxDelayMs: 5000, jitter: 0.5, timeoutMs: 20_000, giveUpAfterMs: 60_000 };
+
+/** Waits until every reconnecting socket was lost at or after `sinceMs` (wall clock) and is back, or `timeoutMs` passes. */
+export interface ReconnectedCmd {
+  cmd: 'reconnected';
+  sinceMs: number;
+  timeoutMs: number;
+}
+
+/** What the reconnecting sockets of one process went through since the previous report. */
+export interface ReconnectedResult {
+  users: number;
+  /** Lost after `sinceMs` and connected again. */
+  back: number;
+  /** Lost and not back: still trying, or `gaveUp`. */
+  down: number;
+  gaveUp: number;
+  /** Not lost since `sinceMs`. */
+  neverLost: number;
+  /** Lost after a `server_shutdown` (the others lost their connection without notice). */
+  noticed: number;
+  attempts: number;
+  /** Failed attempts by cause: the refusal's code (`SERVER_BUSY`...), `http 400`, `ECONNREFUSED`... */
+  failures: Record<string, number>;
+  /** Wall-clock ms of the first loss and the last return. */
+  firstLostAtMs?: number;
+  lastBackAtMs?: number;
+  /** When each user was back, in ms after `sinceMs`. */
+  backAfter: HistogramData;
+  errors: string[];
+}
+
+/** `presence_subscribe` for each (subscriber, watched users); from then on their presence events are recorded. */
+export interface SubscribeCmd {
+  cmd: 'subscribe';
+  subscriptions: Array<[subscriber: string, watched: string[]]>;
+}
+
+export interface SubscribeResult {
+  ok: number;
+  failed: number;
+  /** Watched users the acks named online. */
+  online: number;
+  errors: string[];
+}
+
+/** The presence events recorded since `subscribe`, once none arrived for `settleMs`. */
+export interface PresenceCmd {
+  cmd: 'presence';
+  settleMs: number;
+  maxWaitMs: number;
+}
+
+/**
+ * For each (subscriber, watched user) pair, the events it saw in order, `D` for
+ * `user_disconnected` and `C` for `user_connected` (`DC`: one of each, in that order).
+ */
+export interface PresenceResult {
+  pairs: number;
+  /** Pairs by sequence seen; `''` is a pair that saw nothing. */
+  patterns: Record<string, number>;
+  /** A few `subscriber>watched` pairs of every sequence. */
+  examples: Record<string, string[]>;
+  /** Presence events about users the subscriber did not watch. */
+  unwatched: number;
 }
 
 /** The content of a benchmark message: `s{step}|{send time ms}|padding`. */

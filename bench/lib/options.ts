@@ -7,7 +7,7 @@ import { SERVER_KINDS, type ServerKind } from './servers.js';
 import type { RampSettings } from './ramp.js';
 
 /** In the order they run; `run.ts` maps each name to its module. */
-export const SCENARIOS = ['connections', 'relay', 'relay-single', 'fanout', 'storm', 'redis'] as const;
+export const SCENARIOS = ['connections', 'relay', 'relay-single', 'fanout', 'storm', 'redis', 'reconnect'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Profile {
@@ -24,6 +24,8 @@ export interface Profile {
   storm: { pairs: number; fixedRate: number; fixedMs: number; ramp: RampSettings };
   /** `warmupMs`: the two instances' extra warm-up at the fixed rate (each carries half of it). */
   redis: { fixedMs: number; warmupMs: number; ramp?: RampSettings };
+  /** Clients on the restarted instance, connected at `connectRate` beforehand. */
+  reconnect: { clients: number; connectRate: number };
 }
 
 const QUICK: Profile = {
@@ -44,6 +46,7 @@ const QUICK: Profile = {
   },
   storm: { pairs: 100, fixedRate: 2000, fixedMs: 1500, ramp: { startRate: 2000, factor: 1.8, maxSteps: 5, stepMs: 800 } },
   redis: { fixedMs: 2000, warmupMs: 2000 },
+  reconnect: { clients: 2000, connectRate: 2000 },
 };
 
 const FULL: Profile = {
@@ -67,6 +70,7 @@ const FULL: Profile = {
   },
   storm: { pairs: 500, fixedRate: 3000, fixedMs: 5000, ramp: { startRate: 2000, factor: 1.4, maxSteps: 12, stepMs: 2000, refineSteps: 2 } },
   redis: { fixedMs: 10_000, warmupMs: 10_000, ramp: { startRate: 1000, factor: 1.3, maxSteps: 12, stepMs: 2000, refineSteps: 2 } },
+  reconnect: { clients: 10_000, connectRate: 2000 },
 };
 
 /** The full profile's fixed-rate windows only, no ramps: a lever's before/after and its profile in ~3 minutes. */

@@ -6,7 +6,7 @@ import { fork, spawn, type ChildProcess, type SpawnOptions } from 'node:child_pr
 import { once } from 'node:events';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { whenReady } from './ipc.js';
 import { pin, renice, type Placement } from './placement.js';
 
@@ -23,6 +23,8 @@ const TAIL_LINES = 40;
 
 export class ProcessGroup {
   private readonly children = new Set<ManagedChild>();
+  /** How each child was started, so `respawn` can start it again (environment additions aside). */
+  private readonly launches = new WeakMap<ManagedChild, (extraEnv: NodeJS.ProcessEnv) => ChildProcess>();
   private signalsInstalled = false;
 
   /** Every child starts on the placement's "other" CPUs; `placeServer` moves a server to its own. */
@@ -59,12 +61,22 @@ export class ProcessGroup {
 
   /** Starts a program (no shell). Its output is kept, not printed. */
   spawn(name: string, command: string, args: string[], opts: SpawnOptions = {}): ManagedChild {
-    return this.adopt(name, spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts }));
+    const launch = (extraEnv: NodeJS.ProcessEnv) =>
+      spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts, env: { ...(opts.env ?? process.env), ...extraEnv } });
+    return this.adopt(name, launch({}), launch);
   }
 
   /** Forks a Node module with an IPC channel. */
   fork(name: string, modulePath: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env, execArgv: string[] = []): ManagedChild {
-    return this.adopt(name, fork(modulePath, args, { env, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }));
+    const launch = (extraEnv: NodeJS.ProcessEnv) => fork(modulePath, args, { env: { ...env, ...extraEnv }, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    return this.adopt(name, launch({}), launch);
+  }
+
+  /** Starts an ended child's command again, with the same arguments and environment plus `extraEnv`. */
+  respawn(child: ManagedChild, extraEnv: NodeJS.ProcessEnv = {}): ManagedChild {
+    const launch = this.launches.get(child);
+    if (!launch) throw new Error(`${child.name} was not started by this group`);
+    return this.adopt(child.name, launch(extraEnv), launch);
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
@@ -106,7 +118,7 @@ export class ProcessGroup {
     }
   }
 
-  private adopt(name: string, proc: ChildProcess): ManagedChild {
+  private adopt(name: string, proc: ChildProcess, launch: (extraEnv: NodeJS.ProcessEnv) => ChildProcess): ManagedChild {
     if (proc.pid === undefined) throw new Error(`could not start ${name}`);
     const lines: string[] = [];
     // BENCH_CHILD_LOGS=<dir> keeps every child's whole output (with NODE_OPTIONS=--trace-gc, say).
@@ -121,6 +133,7 @@ export class ProcessGroup {
     proc.on('error', (e) => keep(Buffer.from(`spawn error: ${e.message}`)));
     const child: ManagedChild = { name, proc, pid: proc.pid, tail: () => lines.join('\n') };
     this.children.add(child);
+    this.launches.set(child, launch);
     proc.once('exit', () => this.children.delete(child));
     pin(proc.pid, this.placement.other);
     return child;
@@ -155,6 +168,24 @@ export async function waitForHttp(url: string, child: ManagedChild, timeoutMs = 
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${child.name} did not answer ${url} within ${timeoutMs} ms:\n${child.tail()}`);
+}
+
+/** Polls a loopback `port` every 10 ms until it accepts a TCP connection (or the child exits, or `timeoutMs` passes). */
+export async function waitForListening(port: number, child: ManagedChild, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null) throw new Error(`${child.name} exited:\n${child.tail()}`);
+    const accepted = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (accepted) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${child.name} did not listen on ${port} within ${timeoutMs} ms:\n${child.tail()}`);
 }
 
 /** Waits for a forked server's `announceReady({ port })` and returns the port. */

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { gatewayEnv } from './gatewayEnv.js';
-import { freePort, waitForHttp, whenReadyPort, type ManagedChild, type ProcessGroup } from './processes.js';
+import { freePort, waitForHttp, waitForListening, whenReadyPort, type ManagedChild, type ProcessGroup } from './processes.js';
 
 export type ServerKind = 'bare' | 'gateway';
 export const SERVER_KINDS: ServerKind[] = ['bare', 'gateway'];
@@ -18,6 +18,8 @@ export interface Target {
   urls: string[];
   /** The socket servers' processes: their CPU is "server CPU". */
   serverPids: number[];
+  /** The socket servers' processes by instance (`Servers.restartInstance` replaces one). */
+  instances: ManagedChild[];
   /** Helper processes measured apart (chat stand-in, redis-server). */
   helperPids: Record<string, number>;
   /** V8 heap used, summed over instances (gateway: from /metrics). */
@@ -43,6 +45,17 @@ export interface StartOptions {
   gatewayEnv: Record<string, string>;
   /** Directory for `node --cpu-prof` profiles of the gateway, when profiling. */
   cpuProfDir?: string;
+}
+
+/** How a restart went: the old process's end and the new one's start, in ms after the SIGTERM. */
+export interface InstanceRestart {
+  exitCode: number | null;
+  exitSignal: NodeJS.Signals | null;
+  exitedAfterMs: number;
+  /** The new process accepts TCP connections. */
+  listeningAfterMs: number;
+  /** It answers that it is ready (`/ready` 200; the bare relay's announcement). */
+  readyAfterMs: number;
 }
 
 export const JWT_SECRET = 'bench-secret-0123456789abcdef';
@@ -93,6 +106,34 @@ export class Servers {
     return { url: `redis://127.0.0.1:${port}`, pid: child.pid, stop: () => this.group.stop(child) };
   }
 
+  /**
+   * Restarts instance `index` of `target` as a deploy does: SIGTERM (the gateway drains), waits
+   * for the process to exit (SIGKILL after `exitTimeoutMs`), starts the same command with the same
+   * environment on the same port and waits until it serves. The new process replaces the old in
+   * `target.instances` and `target.serverPids` as soon as it is spawned; `onSpawn` sees it then.
+   */
+  async restartInstance(target: Target, index: number, exitTimeoutMs: number, onSpawn: (child: ManagedChild) => void = () => {}): Promise<InstanceRestart> {
+    const t0 = performance.now();
+    const old = target.instances[index];
+    await this.group.stop(old, exitTimeoutMs);
+    const exitedAfterMs = performance.now() - t0;
+    const port = new URL(target.urls[index]).port;
+    // The bare relay takes the port it was given by the system at first; the gateway's is in its environment.
+    const fresh = this.group.respawn(old, target.kind === 'bare' ? { PORT: port } : {});
+    target.instances[index] = fresh;
+    target.serverPids[index] = fresh.pid;
+    onSpawn(fresh);
+    // On the servers' core from the start, not among the clients retrying; placed again once
+    // ready for the helper threads started meanwhile (they inherit the main thread's core).
+    this.group.placeServer(fresh);
+    await waitForListening(Number(port), fresh);
+    const listeningAfterMs = performance.now() - t0;
+    if (target.kind === 'bare') await whenReadyPort(fresh);
+    else await waitForHttp(`${target.urls[index]}/ready`, fresh);
+    this.group.placeServer(fresh);
+    return { exitCode: old.proc.exitCode, exitSignal: old.proc.signalCode, exitedAfterMs, listeningAfterMs, readyAfterMs: performance.now() - t0 };
+  }
+
   private async startBare(opts: StartOptions): Promise<Target> {
     const children: ManagedChild[] = [];
     const urls: string[] = [];
@@ -109,6 +150,7 @@ export class Servers {
       kind: 'bare',
       urls,
       serverPids: children.map((c) => c.pid),
+      instances: children,
       helperPids: {},
       heapBytes: async () => (await stats()).reduce((s, x) => s + x.heap_used_bytes, 0),
       eventLoopDelay: async () => undefined,
@@ -150,6 +192,7 @@ export class Servers {
       kind: 'gateway',
       urls,
       serverPids: children.map((c) => c.pid),
+      instances: children,
       helperPids: { chat: chat.pid },
       heapBytes: async () => (await metricTexts()).reduce((sum, t) => sum + metric(t, 'nodejs_heap_size_used_bytes'), 0),
       eventLoopDelay: async () => {
