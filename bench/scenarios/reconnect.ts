@@ -271,7 +271,7 @@ function rows(f: Partial<Record<ServerKind, ReconnectFigures>>): Row[] {
     { metric: 'connect attempts per client', unit: '', values: pick((x) => round(x.reconnection.attempts / x.clients, 2)), better: 'lower' },
     { metric: 'failed attempts by cause', unit: '', values: pick(failuresCell), better: 'none' },
     { metric: 'RSS of the old process: before SIGTERM / peak while draining', unit: 'MiB', values: pick((x) => `${mib(x.rssBeforeBytes)} / ${mib(x.oldPeakRssBytes)}`), better: 'none' },
-    { metric: 'peak RSS of the new process (until everyone was back)', unit: 'MiB', values: pick((x) => mib(x.newPeakRssBytes)), better: 'lower' },
+    { metric: 'peak RSS of the new process (until everyone was back)', unit: 'MiB', values: pick((x) => mib(x.newPeakRssBytes)), better: 'lower', headline: true },
     { metric: 'new process CPU until everyone was back (start-up included)', unit: 'ms', values: pick((x) => round(x.newCpuMs)), better: 'lower' },
     {
       metric: 'per watched user, subscribers on the other instance saw (D = user_disconnected, C = user_connected)',
