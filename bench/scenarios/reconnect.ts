@@ -262,9 +262,9 @@ function rows(f: Partial<Record<ServerKind, ReconnectFigures>>): Row[] {
       target: gw ? { text: `gateway ≤ ${ALL_BACK_WITHIN_MS / 1000} s`, pass: gw.allBackAfterMs <= ALL_BACK_WITHIN_MS } : undefined,
     },
     {
-      metric: 'SIGTERM → old process exited / new one listening / ready',
+      metric: 'SIGTERM → first client disconnected / old process exited / new one listening / ready',
       unit: 's',
-      values: pick((x) => `${seconds(x.restart.exitedAfterMs)} / ${seconds(x.restart.listeningAfterMs)} / ${seconds(x.restart.readyAfterMs)}`),
+      values: pick((x) => [x.firstLostAfterMs, x.restart.exitedAfterMs, x.restart.listeningAfterMs, x.restart.readyAfterMs].map(seconds).join(' / ')),
       better: 'none',
     },
     { metric: 'client back after SIGTERM: first / p50 / p99', unit: 's', values: pick((x) => `${seconds(x.firstBackAfterMs)} / ${seconds(x.backAfterMs.p50)} / ${seconds(x.backAfterMs.p99)}`), better: 'none' },
