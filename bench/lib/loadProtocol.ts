@@ -141,6 +141,8 @@ export interface ReconnectedResult {
   attempts: number;
   /** Failed attempts by cause: the refusal's code (`SERVER_BUSY`...), `http 400`, `ECONNREFUSED`... */
   failures: Record<string, number>;
+  /** The longest `retry_after_ms` a refusal asked for (0 when none did). */
+  longestRetryAfterMs: number;
   /** Wall-clock ms of the first loss and the last return. */
   firstLostAtMs?: number;
   lastBackAtMs?: number;

@@ -54,6 +54,7 @@ export class ReconnectingSockets {
   private readonly released = new WeakSet<BenchSocket>();
   private attempts = 0;
   private failures: Record<string, number> = {};
+  private longestRetryAfterMs = 0;
   private errors: string[] = [];
 
   constructor(
@@ -82,7 +83,7 @@ export class ReconnectingSockets {
     const backAfter = new Histogram();
     const result: Omit<ReconnectedResult, 'backAfter'> = {
       users: this.entries.size, back: 0, down: 0, gaveUp: 0, neverLost: 0, noticed: 0,
-      attempts: this.attempts, failures: this.failures, errors: this.errors,
+      attempts: this.attempts, failures: this.failures, longestRetryAfterMs: this.longestRetryAfterMs, errors: this.errors,
     };
     for (const e of this.entries.values()) {
       if (e.lostAtMs === undefined || e.lostAtMs < cmd.sinceMs) {
@@ -102,6 +103,7 @@ export class ReconnectingSockets {
     }
     this.attempts = 0;
     this.failures = {};
+    this.longestRetryAfterMs = 0;
     this.errors = [];
     return { ...result, backAfter: backAfter.toJSON() };
   }
@@ -174,6 +176,7 @@ export class ReconnectingSockets {
         this.failures[cause] = (this.failures[cause] ?? 0) + 1;
         if (this.failures[cause] === 1 && this.errors.length < 8) this.errors.push(e.message.slice(0, 160));
         const retryAfterMs = e instanceof ConnectRefused ? e.retryAfterMs : undefined;
+        this.longestRetryAfterMs = Math.max(this.longestRetryAfterMs, retryAfterMs ?? 0);
         this.retryAfter(entry, retryAfterMs ?? backoffDelay(entry.policy, entry.attempt++));
       },
     );

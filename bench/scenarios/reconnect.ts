@@ -191,6 +191,7 @@ function sum(reports: ReconnectedResult[]): ReconnectedResult {
     noticed: total((r) => r.noticed),
     attempts: total((r) => r.attempts),
     failures,
+    longestRetryAfterMs: Math.max(...reports.map((r) => r.longestRetryAfterMs)),
     firstLostAtMs: lost.length ? Math.min(...lost) : undefined,
     lastBackAtMs: back.length ? Math.max(...back) : undefined,
     backAfter: Histogram.from(reports.map((r) => r.backAfter)).toJSON(),
@@ -219,7 +220,9 @@ function patternsCell(p: PresenceResult): string {
 
 function failuresCell(f: ReconnectFigures): string {
   const entries = Object.entries(f.reconnection.failures).sort((a, b) => b[1] - a[1]);
-  return entries.length ? entries.map(([cause, n]) => `${cause} ${n}`).join(', ') : 'none';
+  const longest = f.reconnection.longestRetryAfterMs;
+  const told = longest > 0 ? ` (retry_after_ms up to ${(longest / 1000).toFixed(1)} s)` : '';
+  return entries.length ? `${entries.map(([cause, n]) => `${cause} ${n}`).join(', ')}${told}` : 'none';
 }
 
 /** Exactly one `user_disconnected` then one `user_connected` for every watched user, nothing else. */

@@ -66,6 +66,7 @@ describe('bench load client', function () {
     const result = await back;
     expect(result).to.include({ users: 2, back: 2, down: 0, neverLost: 0, noticed: 2, attempts: 4 });
     expect(result.failures).to.deep.equal({ SERVER_BUSY: 2 });
+    expect(result.longestRetryAfterMs).to.equal(20);
     expect(await peer.request<StatusResult>({ cmd: 'status' })).to.include({ open: 2, unexpectedCloses: 0 });
   });
 
