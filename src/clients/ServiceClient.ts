@@ -1,22 +1,21 @@
-import axios, { AxiosError, type AxiosAdapter, type AxiosInstance, type Method } from 'axios';
+import { AxiosError, type AxiosAdapter, type AxiosInstance, type Method } from 'axios';
 import axiosRetry, { exponentialDelay, isNetworkError, retryAfter } from 'axios-retry';
 import {
+  BrokenCircuitError,
+  BulkheadPolicy,
+  BulkheadRejectedError,
   CircuitBreakerPolicy,
   CircuitState,
   ConsecutiveBreaker,
-  TimeoutStrategy,
+  IsolatedCircuitError,
+  bulkhead,
   circuitBreaker,
   handleWhen,
-  BrokenCircuitError,
-  IsolatedCircuitError,
-  TaskCancelledError,
-  timeout,
-  wrap,
 } from 'cockatiel';
 import { errors, type GatewayError } from '../errors/GatewayError.js';
 import type { Logger } from '../observability/logger.js';
 import { BREAKER_STATE_VALUE, type Metrics } from '../observability/metrics.js';
-import { undiciAdapter } from './undiciAdapter.js';
+import { ATTEMPT_TIMEOUT, OutgoingCall, POOL_CONNECTIONS, leanAxios, undiciAdapter } from './undiciAdapter.js';
 
 /** Settings of one backend service client. */
 export interface ServiceClientOptions {
@@ -50,8 +49,12 @@ export interface ServiceRequest {
 export type BreakerStateName = 'closed' | 'open' | 'half_open' | 'isolated';
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
-const BREAKER_OPEN = 'EBREAKER_OPEN';
-const ATTEMPT_TIMEOUT = 'EATTEMPT_TIMEOUT';
+/** Calls of one service in flight: one per pooled connection (more would wait in undici's queue, unbounded). */
+export const MAX_CALLS_IN_FLIGHT = POOL_CONNECTIONS;
+/** Calls waiting for one of those; a call beyond them fails fast as overloaded. */
+export const MAX_CALLS_WAITING = POOL_CONNECTIONS;
+/** The metrics outcome of a call refused because the service has too many calls in flight. */
+const OVERLOADED = 'overloaded';
 
 /**
  * Builds a URL path from segments, each percent-encoded so an id can never change the route.
@@ -68,32 +71,32 @@ export function isDotSegment(segment: string): boolean {
 
 /**
  * HTTP client of one backend service with its own policies. Order, outermost first:
- * retry (axios-retry, the only retrying layer) → circuit breaker → per-attempt timeout
- * (both cockatiel, inside the axios adapter so every attempt passes through them).
+ * bulkhead (calls in flight, cockatiel) → retry (axios-retry, the only retrying layer) →
+ * circuit breaker (cockatiel, in the axios adapter so every attempt passes through it) →
+ * per-attempt timeout (the undici adapter's timer, which aborts the request).
  */
 export class ServiceClient {
   private readonly http: AxiosInstance;
   private readonly breaker: CircuitBreakerPolicy;
+  private readonly bulkhead: BulkheadPolicy;
   /** Keep-alive connection pool (undici) behind axios. */
   private readonly transport: ReturnType<typeof undiciAdapter>;
+  /** Headers every call carries, as name/value pairs. */
+  private readonly fixedHeaders: string[];
 
   constructor(private readonly opts: ServiceClientOptions) {
-    this.transport = undiciAdapter(opts.baseUrl);
+    this.transport = undiciAdapter(opts.baseUrl, opts.timeoutMs);
     this.breaker = circuitBreaker(handleWhen(countsAsFailure), {
       halfOpenAfter: opts.breaker.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(opts.breaker.failureThreshold),
     });
     this.breaker.onStateChange((state) => this.onBreakerChange(state));
     opts.metrics.breakerState.set({ service: opts.name }, BREAKER_STATE_VALUE.closed);
-    this.http = axios.create({
-      baseURL: opts.baseUrl,
-      headers: opts.serviceToken ? { Authorization: `Bearer ${opts.serviceToken}` } : {},
-      adapter: this.guardedAdapter(),
-      // Bodies arrive here already JSON (see `request`): axios' own transform would parse a
-      // string body again to check it.
-      transformRequest: [(data: unknown) => data],
-    });
-    axiosRetry(this.http, {
+    this.bulkhead = bulkhead(MAX_CALLS_IN_FLIGHT, MAX_CALLS_WAITING);
+    this.fixedHeaders = ['accept', 'application/json'];
+    if (opts.serviceToken) this.fixedHeaders.push('authorization', `Bearer ${opts.serviceToken}`);
+    this.http = leanAxios(this.guardedAdapter());
+    const { requestInterceptorId } = axiosRetry(this.http, {
       retries: opts.retries,
       retryCondition: (e) => this.mayRetry(e),
       retryDelay: (n, e) => exponentialDelay(n, e, 50),
@@ -101,6 +104,10 @@ export class ServiceClient {
         opts.logger.warn('retrying service call', { service: opts.name, attempt: n, url: cfg.url, error: e.code ?? e.message });
       },
     });
+    // axios-retry's request interceptor only notes the attempt's state and returns the config:
+    // marked synchronous, axios runs it in place instead of chaining the call through two more promises.
+    const retryState = this.http.interceptors.request.handlers?.[requestInterceptorId];
+    if (retryState) retryState.synchronous = true;
   }
 
   /** The label of this service in metrics and logs. */
@@ -118,24 +125,12 @@ export class ServiceClient {
     const started = performance.now();
     let outcome = 'ok';
     try {
-      // Serialized here, once: axios deep-copies an object body on every attempt (mergeConfig),
-      // which for a batch of 32 messages cost more than the JSON itself.
-      const hasBody = req.body !== undefined;
-      const res = await this.http.request<T>({
-        method: req.method,
-        url: req.path,
-        data: hasBody ? JSON.stringify(req.body) : undefined,
-        headers: {
-          ...(hasBody ? { 'Content-Type': 'application/json' } : {}),
-          'X-Request-Id': req.requestId,
-          ...(req.userId ? { 'X-User-Id': req.userId } : {}),
-          ...(req.idempotencyKey ? { 'Idempotency-Key': req.idempotencyKey } : {}),
-        },
-      });
+      const call = this.outgoing(req);
+      const res = await this.bulkhead.execute(() => this.http.request<T>({ method: req.method, url: req.path, call }));
       return res.data;
     } catch (e) {
       const err = toGatewayError(e, this.opts.name);
-      outcome = err.code;
+      outcome = e instanceof BulkheadRejectedError ? OVERLOADED : err.code;
       throw err;
     } finally {
       const labels = { service: this.opts.name, operation: req.operation, outcome };
@@ -148,44 +143,34 @@ export class ServiceClient {
     this.transport.close();
   }
 
-  private guardedAdapter(): AxiosAdapter {
-    const base = this.transport.adapter;
-    // abortOnReturn off: aborting a finished attempt's signal only costs a DOMException per call.
-    const perAttempt = timeout(this.opts.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
-    const policy = wrap(this.breaker, perAttempt);
-    return async (config) => {
-      const callerSignal = config.signal as AbortSignal | undefined;
-      try {
-        // A signal per attempt: cockatiel aborts it on timeout, and no listener piles up on a shared one.
-        return await policy.execute(async ({ signal }) => {
-          try {
-            return await base({ ...config, signal: callerSignal ? AbortSignal.any([signal, callerSignal]) : signal });
-          } catch (e) {
-            // axios reports our timeout abort as "canceled" before cockatiel does: name it.
-            if (signal.aborted && !callerSignal?.aborted) throw new AxiosError('attempt timed out', ATTEMPT_TIMEOUT, config);
-            throw e;
-          }
-        }, new AbortController().signal);
-      } catch (e) {
-        // cockatiel 3's is*Error guards are wrong for these two: use the classes.
-        if (e instanceof BrokenCircuitError || e instanceof IsolatedCircuitError) {
-          throw new AxiosError('circuit open', BREAKER_OPEN, config);
-        }
-        if (e instanceof TaskCancelledError) throw new AxiosError('attempt timed out', ATTEMPT_TIMEOUT, config);
-        // axios-retry retries with the error's config: give it the original, not this attempt's
-        // copy whose signal is already aborted.
-        if (e instanceof AxiosError) e.config = config;
-        throw e;
-      }
-    };
+  /**
+   * The call as every attempt sends it. The body is serialized here, once: axios would copy an
+   * object body on every attempt (mergeConfig), and its transform would check it again.
+   */
+  private outgoing(req: ServiceRequest): OutgoingCall {
+    const method = req.method.toUpperCase();
+    const body = req.body === undefined ? undefined : JSON.stringify(req.body);
+    const headers = this.fixedHeaders.slice();
+    headers.push('x-request-id', req.requestId);
+    if (body !== undefined) headers.push('content-type', 'application/json');
+    if (req.userId) headers.push('x-user-id', req.userId);
+    if (req.idempotencyKey) headers.push('idempotency-key', req.idempotencyKey);
+    const mayRepeat = Boolean(req.idempotencyKey) || IDEMPOTENT_METHODS.has(method);
+    return new OutgoingCall(method as OutgoingCall['method'], req.path, headers, body, mayRepeat);
   }
 
-  /** Retry only idempotent or keyed requests, never an open breaker, never a plain 4xx. */
+  /**
+   * Every attempt through the breaker. Its own errors (open, isolated) reach axios-retry as they
+   * are: without an axios config, they are never retried.
+   */
+  private guardedAdapter(): AxiosAdapter {
+    const send = this.transport.adapter;
+    return (config) => this.breaker.execute(() => send(config));
+  }
+
+  /** Retry only idempotent or keyed requests, never a plain 4xx. */
   private mayRetry(e: AxiosError): boolean {
-    if (e.code === BREAKER_OPEN) return false;
-    const cfg = e.config;
-    const keyed = Boolean(cfg?.headers?.['Idempotency-Key']);
-    if (!keyed && !IDEMPOTENT_METHODS.has((cfg?.method ?? '').toUpperCase())) return false;
+    if (!e.config?.call?.mayRepeat) return false;
     if (retryAfter(e) > this.opts.timeoutMs) return false;
     return e.code === ATTEMPT_TIMEOUT || isNetworkError(e) || isTransientStatus(e.response?.status);
   }
@@ -224,8 +209,12 @@ function stateName(state: CircuitState): BreakerStateName {
 
 /** Maps what a service call ended with to the contract's codes. */
 function toGatewayError(e: unknown, service: string): GatewayError {
+  if (e instanceof BulkheadRejectedError) return errors.unavailable(`${service} service overloaded: too many calls in flight`);
+  // cockatiel 3's is*Error guards are wrong for these two: use the classes.
+  if (e instanceof BrokenCircuitError || e instanceof IsolatedCircuitError) {
+    return errors.unavailable(`${service} service unavailable (circuit open)`);
+  }
   if (!(e instanceof AxiosError)) return errors.unavailable(`${service} service unavailable`);
-  if (e.code === BREAKER_OPEN) return errors.unavailable(`${service} service unavailable (circuit open)`);
   if (e.code === ATTEMPT_TIMEOUT) return errors.timeout(`${service} service timed out`);
   const status = e.response?.status;
   if (status === undefined) return errors.unavailable(`${service} service unreachable`);

@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import type { Socket as ClientSocket } from 'socket.io-client';
+import { MAX_CALLS_IN_FLIGHT, MAX_CALLS_WAITING } from '../../src/clients/ServiceClient.js';
 import type { Fault, RecordedRequest } from '../../src/reference/serviceKit.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { collect, nextEvent, request, sleep, waitFor } from '../support/events.js';
+import { counter, scrape } from '../support/metrics.js';
 
 /**
  * Contract sections 3 and 6: how a chat-service failure reaches the sender, and what the
@@ -258,6 +260,37 @@ describe('chat-service faults (retry, timeout and circuit breaker policies)', ()
       await sleep(HALF_OPEN_AFTER_MS + 100);
       await expectStoredOnce(await send());
       expect(await breakerGauge()).to.equal(0);
+    });
+  });
+
+  describe('more sends at once than the chat-service client lets in flight', () => {
+    const HOLD_MS = 1500;
+    const EXCESS = 24;
+    beforeEach(() => boot({ CHAT_BATCH_ENDPOINTS: 'false', CHAT_SERVICE_TIMEOUT_MS: String(HOLD_MS * 4) }));
+
+    it('refuses the excess with SERVICE_UNAVAILABLE (retryable), counts it, and stores every other message once', async () => {
+      const bound = MAX_CALLS_IN_FLIGHT + MAX_CALLS_WAITING;
+      // Every message is held by the chat-service before it is stored, so calls pile up.
+      failMessages({ delayMs: HOLD_MS });
+      const acks = await Promise.all(
+        Array.from({ length: bound + EXCESS }, (_, i) =>
+          request(alice, 'send_message', { receiver_id: 'bob', content: `burst ${i}`, client_msg_id: `burst-${i}` }, HOLD_MS * 8),
+        ),
+      );
+
+      const refused = acks.filter((a) => !a.ok);
+      for (const ack of refused) {
+        expect(ack.error, JSON.stringify(ack)).to.include({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+        expect(ack.error.message).to.match(/overloaded/);
+      }
+      expect(refused.length, 'sends refused').to.be.within(1, EXCESS);
+      const storedIds = acks.filter((a) => a.ok).map((a) => a.message.message_id);
+      expect(storedIds.length + refused.length).to.equal(bound + EXCESS);
+      // A refused send never reached the chat-service; the others were stored once each.
+      expect(messageAttempts()).to.have.length(storedIds.length);
+      expect([...stack.chat.messages.keys()].sort()).to.deep.equal([...storedIds].sort());
+      const overloaded = { service: 'chat', operation: 'create_message', outcome: 'overloaded' };
+      expect(counter(await scrape(stack), 'gateway_outgoing_request_duration_seconds_count', overloaded)).to.equal(refused.length);
     });
   });
 
