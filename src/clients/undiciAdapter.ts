@@ -107,9 +107,8 @@ function send(
       },
       onResponseEnd() {
         clearTimeout(timer);
-        const response = answer(statusCode, headers, chunks, config);
-        if (statusCode >= 200 && statusCode < 300) resolve(response);
-        else reject(statusError(response, config));
+        if (statusCode >= 200 && statusCode < 300) resolve(answer(statusCode, undefined, chunks, config));
+        else reject(statusError(answer(statusCode, headers, chunks, config), config));
       },
       onResponseError(_c, error) {
         clearTimeout(timer);
@@ -119,13 +118,19 @@ function send(
   });
 }
 
-function answer(status: number, headers: IncomingHttpHeaders, chunks: Buffer[], config: InternalAxiosRequestConfig): AxiosResponse {
+/**
+ * The answer as axios hands it on. Only a failed answer's headers are read (Retry-After), and
+ * axios validates and normalizes every header of an answer twice (AxiosHeaders, then its
+ * transform step), so a successful answer, of which the ServiceClient keeps only the body,
+ * carries none.
+ */
+function answer(status: number, headers: IncomingHttpHeaders | undefined, chunks: Buffer[], config: InternalAxiosRequestConfig): AxiosResponse {
   const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
   return {
     data: parseJson(text),
     status,
     statusText: '',
-    headers: new AxiosHeaders(headers as Record<string, string>),
+    headers: new AxiosHeaders(headers as Record<string, string> | undefined),
     config,
     request: {},
   };
