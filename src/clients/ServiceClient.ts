@@ -96,7 +96,7 @@ export class ServiceClient {
     this.fixedHeaders = ['accept', 'application/json'];
     if (opts.serviceToken) this.fixedHeaders.push('authorization', `Bearer ${opts.serviceToken}`);
     this.http = leanAxios(this.guardedAdapter());
-    const { requestInterceptorId } = axiosRetry(this.http, {
+    axiosRetry(this.http, {
       retries: opts.retries,
       retryCondition: (e) => this.mayRetry(e),
       retryDelay: (n, e) => exponentialDelay(n, e, 50),
@@ -104,10 +104,6 @@ export class ServiceClient {
         opts.logger.warn('retrying service call', { service: opts.name, attempt: n, url: cfg.url, error: e.code ?? e.message });
       },
     });
-    // axios-retry's request interceptor only notes the attempt's state and returns the config:
-    // marked synchronous, axios runs it in place instead of chaining the call through two more promises.
-    const retryState = this.http.interceptors.request.handlers?.[requestInterceptorId];
-    if (retryState) retryState.synchronous = true;
   }
 
   /** The label of this service in metrics and logs. */
