@@ -85,3 +85,32 @@ for (const batched of [false, true]) {
     });
   });
 }
+
+describe('what every service call carries (contract section 6)', () => {
+  const SERVICE_TOKEN = 'service-token-for-the-headers-test';
+  let stack: Stack;
+
+  before(async () => {
+    stack = await startStack({ AUTH_MODE: 'remote', SERVICE_TOKEN, CHAT_BATCH_ENDPOINTS: 'false', RATE_LIMIT_ENABLED: 'false' });
+  });
+  after(() => stack?.stop());
+
+  it('sends the service token, the request id, the acting user and the idempotency key, and the body as JSON', async () => {
+    const alice = await stack.connect('headers-alice');
+    const ack = await request(alice, 'send_message', { receiver_id: 'headers-bob', content: 'hello', client_msg_id: 'h1' });
+    expect(ack.ok, JSON.stringify(ack)).to.equal(true);
+
+    const [verify] = stack.auth.requests.filter((r) => r.method === 'POST' && r.path === '/auth/verify');
+    expect(verify.headers).to.include({ authorization: `Bearer ${SERVICE_TOKEN}`, 'content-type': 'application/json' });
+    expect(verify.headers['x-request-id']).to.be.a('string').and.not.equal('');
+    const [post] = stack.chat.requests.filter((r) => r.method === 'POST' && r.path === '/messages');
+    expect(post.headers).to.include({
+      authorization: `Bearer ${SERVICE_TOKEN}`,
+      'content-type': 'application/json',
+      'x-user-id': 'headers-alice',
+      'idempotency-key': 'headers-alice:h1',
+    });
+    expect(post.headers['x-request-id']).to.be.a('string').and.not.equal('');
+    expect(post.body).to.include({ sender_id: 'headers-alice', receiver_id: 'headers-bob', content: 'hello', client_msg_id: 'h1' });
+  });
+});
