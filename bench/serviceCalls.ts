@@ -5,7 +5,8 @@
  * rate at 1500 msg/s with a 10 ms window, where a call's code runs cold) and back to back.
  * Caller pinned like a server under test; the bench's stand-in chat-service answers.
  * Prints a Markdown table and writes bench/results/calls.md. `--rounds N` (default 5);
- * `--dist DIR` measures another build of the gateway (a lever's before, built elsewhere).
+ * `--dist DIR` measures another build of the gateway (a lever's before, built elsewhere);
+ * `--single` makes each call one `POST /messages` (a chat-service without batch endpoints).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -25,6 +26,8 @@ const SPACINGS = [
 ];
 /** A batch as the relay bench makes it at 1500/s: 15 messages of 64 characters. */
 const BATCH = { batch: 15, contentBytes: 64 };
+/** One message per call, as without batch endpoints. */
+const SINGLE = { batch: 0, contentBytes: 64 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -44,6 +47,10 @@ async function main(): Promise<void> {
   const rounds = Number(option('--rounds') ?? 5);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds: a whole number of at least 1');
   const otherDist = option('--dist');
+  const shape = process.argv.includes('--single') ? SINGLE : BATCH;
+  const described = shape.batch
+    ? `POST /messages/batch with ${shape.batch} messages of ${shape.contentBytes} characters`
+    : `POST /messages with one message of ${shape.contentBytes} characters`;
   const distDir = otherDist ? resolve(otherDist) : join(root, 'dist');
   const machine = describeMachine();
   const revision = otherDist ? `the build in ${distDir}` : `revision ${ensureGatewayBuilt(root, console.log).revision}`;
@@ -59,7 +66,7 @@ async function main(): Promise<void> {
     '',
     `- Measured: ${new Date().toISOString()}, ${revision}, ${rounds} rounds, modes alternating`,
     `- Machine: ${machine.cores} × ${machine.model}, ${machine.memoryGiB} GiB, Node ${machine.node}; ${placement.describe}`,
-    `- A call: POST /messages/batch with ${BATCH.batch} messages of ${BATCH.contentBytes} characters, answered by the bench's stand-in`,
+    `- A call: ${described}, answered by the bench's stand-in`,
     '',
     '| calls | undici alone: µs per call, median (range) | gateway ServiceClient | difference |',
     '|---|---:|---:|---:|',
@@ -70,7 +77,7 @@ async function main(): Promise<void> {
       for (let round = 0; round < rounds; round++) {
         // Each round swaps the order, so neither mode always runs second.
         for (const mode of round % 2 ? [...MODES].reverse() : MODES) {
-          figures[mode].push(await measure(group, buildDir, { mode, distDir, port, spacingMs, calls, ...BATCH }));
+          figures[mode].push(await measure(group, buildDir, { mode, distDir, port, spacingMs, calls, ...shape }));
         }
       }
       const cell = (xs: number[]) => `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;

@@ -20,7 +20,7 @@ export interface CallsSpec {
   port: number;
   spacingMs: number;
   calls: number;
-  /** Messages per batch call. */
+  /** Messages per batch call; 0: one message per `POST /messages` (a chat-service without batch endpoints). */
   batch: number;
   contentBytes: number;
 }
@@ -28,6 +28,9 @@ export interface CallsSpec {
 const WARMUP_CALLS = 300;
 
 type Call = () => Promise<unknown>;
+
+/** Where a call goes: the batch endpoint, or the single-message one when `batch` is 0. */
+const pathOf = (spec: CallsSpec) => (spec.batch ? '/messages/batch' : '/messages');
 
 async function gatewayCall(spec: CallsSpec, body: unknown): Promise<Call> {
   const load = <T>(path: string) => import(pathToFileURL(join(spec.distDir, path)).href) as Promise<T>;
@@ -45,9 +48,9 @@ async function gatewayCall(spec: CallsSpec, body: unknown): Promise<Call> {
     metrics: createMetrics(),
     logger: createLogger({ level: 'info', service: 'bench', instanceId: 'calls', silent: true }),
   });
+  const [path, operation] = [pathOf(spec), spec.batch ? 'create_message_batch' : 'create_message'];
   let n = 0;
-  return () =>
-    client.request({ method: 'POST', path: '/messages/batch', operation: 'create_message_batch', body, requestId: `r${++n}`, idempotencyKey: `batch:${n}` });
+  return () => client.request({ method: 'POST', path, operation, body, requestId: `r${++n}`, userId: 's0', idempotencyKey: `key:${n}` });
 }
 
 function undiciCall(spec: CallsSpec, body: unknown): Call {
@@ -57,7 +60,7 @@ function undiciCall(spec: CallsSpec, body: unknown): Call {
     new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       agent.dispatch(
-        { origin, path: '/messages/batch', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+        { origin, path: pathOf(spec), method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
         {
           onRequestStart() {},
           onResponseStart() {},
@@ -72,8 +75,8 @@ function undiciCall(spec: CallsSpec, body: unknown): Call {
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2]) as CallsSpec;
   const content = 'x'.repeat(spec.contentBytes);
-  const messages = Array.from({ length: spec.batch }, (_, i) => ({ sender_id: `s${i}`, receiver_id: `r${i}`, content, client_msg_id: `c${i}` }));
-  const body = { messages };
+  const messages = Array.from({ length: spec.batch || 1 }, (_, i) => ({ sender_id: `s${i}`, receiver_id: `r${i}`, content, client_msg_id: `c${i}` }));
+  const body = spec.batch ? { messages } : messages[0];
   const call = spec.mode === 'gateway' ? await gatewayCall(spec, body) : undiciCall(spec, body);
   await new Promise((resolve) => process.once('message', resolve));
   for (let i = 0; i < WARMUP_CALLS; i++) await call();
