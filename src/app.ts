@@ -15,8 +15,10 @@ import { probeRoutes } from './http/probes.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { pushApiRoutes } from './http/pushApi.js';
 import { InFlight } from './lifecycle/InFlight.js';
+import { EventLoopDelay } from './limits/EventLoopDelay.js';
 import { EventRateLimiter, memoryLimiter, redisLimiter } from './limits/EventRateLimiter.js';
 import { FloodGuard } from './limits/FloodGuard.js';
+import { HandshakeAdmission } from './limits/HandshakeAdmission.js';
 import { SlowConsumerGuard } from './limits/SlowConsumerGuard.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { BREAKER_STATE_VALUE, createMetrics, type Metrics } from './observability/metrics.js';
@@ -108,7 +110,13 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
   });
   io.engine.on('connection', coalesceWrites);
   if (redis) io.adapter(redisAdapter(config.redisAdapter, redis));
-  const gauges = () => refreshGauges(metrics, presenceStore, [chat, auth]);
+  const loopDelay = new EventLoopDelay();
+  loopDelay.start();
+  const admission = new HandshakeAdmission(config.handshakeAdmission, () => loopDelay.currentMs());
+  const gauges = () => {
+    metrics.handshakesInProgress.set(admission.inProgress);
+    return refreshGauges(metrics, presenceStore, [chat, auth]);
+  };
   httpApp = createHttpApp([
     probeRoutes({
       service: SERVICE_NAME,
@@ -168,7 +176,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
       logger,
     });
   }
-  io.use(handshakeMiddleware({ config, verifier, presenceStore, metrics, limiterFactory, accepting: () => accepting }));
+  io.use(handshakeMiddleware({ config, verifier, presenceStore, metrics, limiterFactory, accepting: () => accepting, admission }));
   io.on('connection', (socket) => onConnection(services, dispatcher, socket));
   const slowConsumers = new SlowConsumerGuard(io, config.maxBufferedBytes, metrics, logger);
   slowConsumers.start();
@@ -205,6 +213,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         await statusReporter?.stop(Math.max(0, deadline - Date.now()));
         await maintenance?.stop();
         slowConsumers.stop();
+        loopDelay.stop();
         services.typing.clear();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         chat.close();
