@@ -4,7 +4,7 @@
  * pointing at fast stand-ins in their own processes), to see where handshakes stop being served
  * promptly and what admission control (SERVER_BUSY) does about it. N clients are offered at a
  * rate from the load processes over loopback; a client refused with SERVER_BUSY comes back after
- * `retry_after_ms`. While they connect, the gateway's /metrics is read every 250 ms (event-loop
+ * `retry_after_ms`. While they connect, the gateway's /metrics is read every 500 ms (event-loop
  * delay, handshakes in progress, refusals) and printed as a timeline.
  *
  *   npm run bench:storm                                    # 15,000 clients offered at 6,000/s
@@ -169,7 +169,7 @@ class StormRun {
       while (sampling) {
         const figures = target.sample ? await target.sample().catch(() => undefined) : undefined;
         if (figures) timeline.push({ atMs: performance.now() - t0, rssBytes: rssBytes(target.pid), ...figures });
-        await sleep(250);
+        await sleep(500);
       }
     })();
     const cpu = startCpuMeter([target.pid]);
