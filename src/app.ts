@@ -43,6 +43,13 @@ import { TypingTracker } from './typing/TypingTracker.js';
 
 export const SERVICE_NAME = 'chat-gateway';
 
+/**
+ * Connections the kernel holds for us while the event loop is busy. A reconnect storm brings
+ * thousands within one long loop iteration: with Node's default (511) the kernel drops the rest,
+ * and clients see resets or wait for SYN retransmits (1, 3, 7 s...). Capped by net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
+
 export interface GatewayOptions {
   /** Defaults to a JSON logger at the config's level. */
   logger?: Logger;
@@ -193,7 +200,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     listen: () =>
       new Promise((resolve, reject) => {
         const serve = () =>
-          httpServer.listen(config.port, config.host, () => {
+          httpServer.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => {
             const port = (httpServer.address() as AddressInfo).port;
             logger.info('gateway listening', { port, host: config.host, auth_mode: config.authMode, presence: redis ? 'redis' : 'memory' });
             resolve(port);

@@ -82,9 +82,13 @@ export interface GatewayConfig {
    * fail at once with SERVER_BUSY and a jittered `retry_after_ms`, so those accepted finish quickly.
    */
   handshakeAdmission: {
-    /** Handshakes in progress at once (waiting on token verification, the socket cap); 0 = no limit. @default 1000 */
+    /**
+     * Handshakes in progress at once (waiting on token verification, the socket cap); 0 = no
+     * limit. The default is the auth-service client's connection pool (`undiciAdapter.ts`).
+     * @default 256
+     */
     maxPending: number;
-    /** Event-loop delay in ms (mean over 200 ms); 0 = not watched. @default 50 */
+    /** Event-loop delay in ms (mean over 200 ms); 0 = not watched. @default 0 */
     maxLoopDelayMs: number;
     /** `retry_after_ms` at light overload, before jitter; it grows with the overload. @default 1000 */
     retryAfterMs: number;
@@ -231,8 +235,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     pingTimeoutMs: read(env, 'PING_TIMEOUT_MS', int(100), '20000'),
     maxBufferedBytes: read(env, 'MAX_BUFFERED_BYTES', int(65536), '4194304'),
     handshakeAdmission: {
-      maxPending: read(env, 'HANDSHAKE_MAX_PENDING', int(0), '1000'),
-      maxLoopDelayMs: read(env, 'HANDSHAKE_MAX_LOOP_DELAY_MS', int(0), '50'),
+      maxPending: read(env, 'HANDSHAKE_MAX_PENDING', int(0), '256'),
+      maxLoopDelayMs: read(env, 'HANDSHAKE_MAX_LOOP_DELAY_MS', int(0), '0'),
       retryAfterMs: read(env, 'HANDSHAKE_RETRY_AFTER_MS', int(1, 600_000), '1000'),
     },
     maxSocketsPerUser: read(env, 'MAX_SOCKETS_PER_USER', int(1), '10'),

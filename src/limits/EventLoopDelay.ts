@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** How often the native monitor samples: a 20 ms timer, as prom-client's own monitor. */
 const RESOLUTION_MS = 20;
@@ -16,7 +16,7 @@ const MAX_SAMPLES = 1_000_000;
  * the interval that follows a reset is not recorded, and it may be the very stall to see.
  */
 export class EventLoopDelay {
-  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  private readonly histogram: ReturnType<typeof monitorEventLoopDelay> = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   private windowStart = performance.now();
   private countBefore = 0;
   private sumBefore = 0;

@@ -84,8 +84,6 @@ export function gatewayEnv(services: { auth: { url: string }; chat: { url: strin
     CHAT_SERVICE_URL: services.chat.url,
     LOG_LEVEL: 'info',
     RATE_LIMIT_ENABLED: 'false',
-    // Admission by event-loop delay would make tests depend on how busy the machine is.
-    HANDSHAKE_MAX_LOOP_DELAY_MS: '0',
   };
 }
 

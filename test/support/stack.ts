@@ -52,8 +52,6 @@ export async function startStack(env: Record<string, string> = {}, opts: StackOp
     AUTH_SERVICE_URL: auth.url,
     CHAT_SERVICE_URL: chat.url,
     LOG_LEVEL: 'error',
-    // Admission by event-loop delay would make tests depend on how busy the machine is.
-    HANDSHAKE_MAX_LOOP_DELAY_MS: '0',
     ...env,
   });
   const logger = opts.logger ?? createLogger({ level: config.logLevel, service: 'test', instanceId: config.instanceId, silent: !process.env.TEST_LOGS });

@@ -37,7 +37,7 @@ describe('config: loadConfig', () => {
         url: 'http://chat.internal:8080', timeoutMs: 2000, retries: 2, batchEndpoints: 'auto', batchWindowMs: 2, batchMax: 100,
       });
       expect(c.breaker).to.deep.equal({ failureThreshold: 5, halfOpenAfterMs: 10000 });
-      expect(c.handshakeAdmission).to.deep.equal({ maxPending: 1000, maxLoopDelayMs: 50, retryAfterMs: 1000 });
+      expect(c.handshakeAdmission).to.deep.equal({ maxPending: 256, maxLoopDelayMs: 0, retryAfterMs: 1000 });
       expect(c.redisUrl).to.equal(undefined);
     });
 
