@@ -15,8 +15,10 @@ import { probeRoutes } from './http/probes.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { pushApiRoutes } from './http/pushApi.js';
 import { InFlight } from './lifecycle/InFlight.js';
+import { EventLoopDelay } from './limits/EventLoopDelay.js';
 import { EventRateLimiter, memoryLimiter, redisLimiter } from './limits/EventRateLimiter.js';
 import { FloodGuard } from './limits/FloodGuard.js';
+import { HandshakeAdmission } from './limits/HandshakeAdmission.js';
 import { SlowConsumerGuard } from './limits/SlowConsumerGuard.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { BREAKER_STATE_VALUE, createMetrics, type Metrics } from './observability/metrics.js';
@@ -40,6 +42,13 @@ import type { GatewayServer, GatewayServices } from './socket/types.js';
 import { TypingTracker } from './typing/TypingTracker.js';
 
 export const SERVICE_NAME = 'chat-gateway';
+
+/**
+ * Connections the kernel holds for us while the event loop is busy. A reconnect storm brings
+ * thousands within one long loop iteration: with Node's default (511) the kernel drops the rest,
+ * and clients see resets or wait for SYN retransmits (1, 3, 7 s...). Capped by net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
 
 export interface GatewayOptions {
   /** Defaults to a JSON logger at the config's level. */
@@ -108,7 +117,13 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
   });
   io.engine.on('connection', coalesceWrites);
   if (redis) io.adapter(redisAdapter(config.redisAdapter, redis));
-  const gauges = () => refreshGauges(metrics, presenceStore, [chat, auth]);
+  const loopDelay = new EventLoopDelay();
+  loopDelay.start();
+  const admission = new HandshakeAdmission(config.handshakeAdmission, () => loopDelay.currentMs());
+  const gauges = () => {
+    metrics.handshakesInProgress.set(admission.inProgress);
+    return refreshGauges(metrics, presenceStore, [chat, auth]);
+  };
   httpApp = createHttpApp([
     probeRoutes({
       service: SERVICE_NAME,
@@ -168,7 +183,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
       logger,
     });
   }
-  io.use(handshakeMiddleware({ config, verifier, presenceStore, metrics, limiterFactory, accepting: () => accepting }));
+  io.use(handshakeMiddleware({ config, verifier, presenceStore, metrics, limiterFactory, accepting: () => accepting, admission }));
   io.on('connection', (socket) => onConnection(services, dispatcher, socket));
   const slowConsumers = new SlowConsumerGuard(io, config.maxBufferedBytes, metrics, logger);
   slowConsumers.start();
@@ -185,7 +200,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     listen: () =>
       new Promise((resolve, reject) => {
         const serve = () =>
-          httpServer.listen(config.port, config.host, () => {
+          httpServer.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => {
             const port = (httpServer.address() as AddressInfo).port;
             logger.info('gateway listening', { port, host: config.host, auth_mode: config.authMode, presence: redis ? 'redis' : 'memory' });
             resolve(port);
@@ -205,6 +220,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         await statusReporter?.stop(Math.max(0, deadline - Date.now()));
         await maintenance?.stop();
         slowConsumers.stop();
+        loopDelay.stop();
         services.typing.clear();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         chat.close();

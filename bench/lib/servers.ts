@@ -39,6 +39,8 @@ export interface Target {
 export interface StartOptions {
   /** The stand-in answers 404 on its batch endpoints: services without them (gateway only). */
   withoutBatchEndpoints?: boolean;
+  /** The stand-in answers `POST /auth/verify` (AUTH_MODE=remote) this late (gateway only). */
+  verifyDelayMs?: number;
   instances: number;
   redisUrl?: string;
   /** Levers: gateway environment over the defaults (`--gateway-env`, e.g. CHAT_BATCH_MAX=32). */
@@ -163,7 +165,11 @@ export class Servers {
   }
 
   private async startGateway(opts: StartOptions): Promise<Target> {
-    const standinEnv = { ...baseEnv(), ...(opts.withoutBatchEndpoints ? { STANDIN_BATCH_ENDPOINTS: 'absent' } : {}) };
+    const standinEnv = {
+      ...baseEnv(),
+      ...(opts.withoutBatchEndpoints ? { STANDIN_BATCH_ENDPOINTS: 'absent' } : {}),
+      ...(opts.verifyDelayMs ? { STANDIN_VERIFY_DELAY_MS: String(opts.verifyDelayMs) } : {}),
+    };
     const chat = this.group.fork('chat-standin', join(this.buildDir, 'standins', 'chatService.js'), [], standinEnv, nodeArgs());
     this.group.placeService(chat);
     const chatUrl = `http://127.0.0.1:${await whenReadyPort(chat)}`;

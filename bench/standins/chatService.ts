@@ -6,6 +6,8 @@
  * them the gateway's persistence latency, grow through a run. Announces its port over IPC;
  * `GET /stats` counts calls. `STANDIN_BATCH_ENDPOINTS=absent` answers 404 on the batch endpoints
  * (`POST /messages/batch`, `POST /receipts/batch`, `PUT /users/status`), as services without them do.
+ * `POST /auth/verify` (AUTH_MODE=remote) trusts the token's claims and answers after
+ * `STANDIN_VERIFY_DELAY_MS` (default 0), the latency of a slow auth-service.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +23,7 @@ let receiptsStored = 0;
 let statusUpdates = 0;
 const BATCH_PATHS = new Set(['POST /messages/batch', 'POST /receipts/batch', 'PUT /users/status']);
 const withoutBatchEndpoints = process.env.STANDIN_BATCH_ENDPOINTS === 'absent';
+const verifyDelayMs = Number(process.env.STANDIN_VERIFY_DELAY_MS ?? 0);
 
 type Json = Record<string, unknown>;
 
@@ -56,6 +59,11 @@ function route(method: string, path: string, body: Json): [number, unknown, stri
   if (method === 'POST' && path === '/receipts/batch') {
     const results = (body.receipts as Json[]).map((r) => receipt(String(r.message_id), r)[1]);
     return [200, { results }, 'receipt_batch'];
+  }
+  // auth-service: POST /auth/verify { token }, its claims taken as they are
+  if (method === 'POST' && path === '/auth/verify') {
+    const claims = JSON.parse(Buffer.from(String(body.token).split('.')[1], 'base64url').toString()) as { sub: string; exp: number };
+    return [200, { user_id: claims.sub, expires_at: new Date(claims.exp * 1000).toISOString() }, 'verify'];
   }
   // auth-service: PUT /users/status { updates: [...] }
   if (method === 'PUT' && path === '/users/status') {
@@ -104,8 +112,9 @@ const server = http.createServer((req, res) => {
     }
     if (name !== 'stats') calls[name] = (calls[name] ?? 0) + 1;
     const text = JSON.stringify(answer);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+    const send = () => res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+    if (name === 'verify' && verifyDelayMs > 0) setTimeout(send, verifyDelayMs);
+    else send();
   });
 });
 // New TCP connections show whether the gateway reuses its keep-alive connections.

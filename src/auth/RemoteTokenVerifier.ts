@@ -9,9 +9,14 @@ const MAX_CACHED = 50_000;
 /** How long a result is kept when neither the service nor the token names an expiry. */
 const NO_EXPIRY_CACHE_MS = 60_000;
 
-/** AUTH_MODE=remote: asks the auth-service, caching each answer until the token's expiry. */
+/**
+ * AUTH_MODE=remote: asks the auth-service, caching each answer until the token's expiry.
+ * Handshakes presenting a token already being verified (a client's tabs or devices reconnecting
+ * together) wait for that one call instead of making their own.
+ */
 export class RemoteTokenVerifier implements TokenVerifier {
   private readonly cache = new Map<string, { identity: VerifiedIdentity; until: number }>();
+  private readonly asking = new Map<string, Promise<VerifiedIdentity>>();
 
   constructor(
     private readonly auth: AuthClient,
@@ -22,9 +27,17 @@ export class RemoteTokenVerifier implements TokenVerifier {
     const hit = this.cache.get(token);
     if (hit && hit.until > this.now()) return hit.identity;
     if (hit) this.cache.delete(token);
-    const identity = await this.ask(token, requestId);
-    this.remember(token, identity);
-    return identity;
+    let answer = this.asking.get(token);
+    if (!answer) {
+      answer = this.ask(token, requestId).then((identity) => {
+        this.remember(token, identity);
+        return identity;
+      });
+      this.asking.set(token, answer);
+      const forget = () => void this.asking.delete(token);
+      answer.then(forget, forget);
+    }
+    return answer;
   }
 
   private async ask(token: string, requestId: string): Promise<VerifiedIdentity> {

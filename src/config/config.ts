@@ -77,6 +77,22 @@ export interface GatewayConfig {
   /** @default 20000 */ pingTimeoutMs: number;
   /** Bytes queued for one socket that does not read, beyond which it is disconnected. @default 4194304 */
   maxBufferedBytes: number;
+  /**
+   * Admission control of handshakes (contract section 1): beyond either bound new handshakes
+   * fail at once with SERVER_BUSY and a jittered `retry_after_ms`, so those accepted finish quickly.
+   */
+  handshakeAdmission: {
+    /**
+     * Handshakes in progress at once (waiting on token verification, the socket cap); 0 = no
+     * limit. The default is the auth-service client's connection pool (`undiciAdapter.ts`).
+     * @default 256
+     */
+    maxPending: number;
+    /** Event-loop delay in ms (mean over 200 ms); 0 = not watched. @default 0 */
+    maxLoopDelayMs: number;
+    /** `retry_after_ms` at light overload, before jitter; it grows with the overload. @default 1000 */
+    retryAfterMs: number;
+  };
   /** @default 10 */ maxSocketsPerUser: number;
   /** @default 120 */ maxConnectionsPerIpPerMin: number;
   /** Take the client address from X-Forwarded-For (behind a load balancer). @default false */
@@ -218,6 +234,11 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     pingIntervalMs: read(env, 'PING_INTERVAL_MS', int(100), '25000'),
     pingTimeoutMs: read(env, 'PING_TIMEOUT_MS', int(100), '20000'),
     maxBufferedBytes: read(env, 'MAX_BUFFERED_BYTES', int(65536), '4194304'),
+    handshakeAdmission: {
+      maxPending: read(env, 'HANDSHAKE_MAX_PENDING', int(0), '256'),
+      maxLoopDelayMs: read(env, 'HANDSHAKE_MAX_LOOP_DELAY_MS', int(0), '0'),
+      retryAfterMs: read(env, 'HANDSHAKE_RETRY_AFTER_MS', int(1, 600_000), '1000'),
+    },
     maxSocketsPerUser: read(env, 'MAX_SOCKETS_PER_USER', int(1), '10'),
     maxConnectionsPerIpPerMin: read(env, 'MAX_CONNECTIONS_PER_IP_PER_MIN', int(1), '120'),
     trustProxy: read(env, 'TRUST_PROXY', bool, 'false'),

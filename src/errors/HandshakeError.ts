@@ -5,7 +5,8 @@ export type HandshakeCode =
   | 'AUTH_EXPIRED'
   | 'ORIGIN_FORBIDDEN'
   | 'RATE_LIMITED'
-  | 'SERVICE_UNAVAILABLE';
+  | 'SERVICE_UNAVAILABLE'
+  | 'SERVER_BUSY';
 
 const MESSAGES: Record<HandshakeCode, string> = {
   AUTH_MISSING: 'unauthorized',
@@ -14,6 +15,7 @@ const MESSAGES: Record<HandshakeCode, string> = {
   ORIGIN_FORBIDDEN: 'forbidden',
   RATE_LIMITED: 'rate_limited',
   SERVICE_UNAVAILABLE: 'service_unavailable',
+  SERVER_BUSY: 'server_busy',
 };
 
 /**

@@ -14,6 +14,7 @@ export interface Metrics {
   breakerState: Gauge<'service'>;
   rateLimited: Counter<'family'>;
   connectionsRejected: Counter<'reason'>;
+  handshakesInProgress: Gauge;
   sinkDropped: Counter<'sink'>;
   statusUpdates: Counter<'outcome'>;
   processErrors: Counter<'kind'>;
@@ -65,6 +66,11 @@ export function createMetrics(): Metrics {
       name: 'gateway_connections_rejected_total',
       help: 'Handshakes refused, by reason',
       labelNames: ['reason'],
+      registers,
+    }),
+    handshakesInProgress: new Gauge({
+      name: 'gateway_handshakes_in_progress',
+      help: 'Handshakes admitted and not finished (token verification, socket cap)',
       registers,
     }),
     sinkDropped: new Counter({

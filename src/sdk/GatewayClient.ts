@@ -28,6 +28,11 @@ const DEFAULTS = {
 const MAX_RETRY_DELAY_MS = 5000;
 /** Reconnections refused at the handshake (expired token, rate limit...) tried again before giving up. */
 const MAX_REFUSED_RECONNECTS = 3;
+/**
+ * Handshakes refused with SERVER_BUSY tried again (after `retry_after_ms` each) before giving up:
+ * more than other refusals, since the gateway is up and spreads its clients' returns over time.
+ */
+const MAX_BUSY_RETRIES = 10;
 /** setTimeout cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -123,7 +128,8 @@ export class GatewayClient {
   }
 
   /**
-   * Connects and resolves with the server's `connected` greeting.
+   * Connects and resolves with the server's `connected` greeting. A gateway too busy to take the
+   * handshake (`SERVER_BUSY`) is asked again after the `retry_after_ms` it gives, 10 times at most.
    * @throws GatewayClientError with the handshake's code (`AUTH_INVALID`, `AUTH_EXPIRED`...) when refused,
    *   `SERVICE_UNAVAILABLE` when the gateway cannot be reached; the client then stays disconnected.
    */
@@ -131,24 +137,35 @@ export class GatewayClient {
     if (this.closed) return Promise.reject(GatewayClientError.of('CLOSED', 'the client is closed'));
     if (this.greeting) return Promise.resolve(this.greeting);
     return new Promise((resolve, reject) => {
+      let busyRetries = 0;
       const cleanup = () => {
         this.connectPending = false;
         this.socket.off('connected', onConnected);
         this.socket.off('connect_error', onError);
+        this.waiters.delete(closing);
       };
       const onConnected = (info: ConnectedInfo) => {
         cleanup();
         resolve(info);
       };
       const onError = (err: Error) => {
-        cleanup();
         const error = handshakeError(err);
+        if (error.code === 'SERVER_BUSY' && busyRetries++ < MAX_BUSY_RETRIES) {
+          const delay = error.retry_after_ms ?? this.opts.reconnectDelayMs;
+          this.setState({ state: this.current, reason: 'server_busy', reconnect_in_ms: delay, error });
+          this.reconnectLater(delay);
+          return;
+        }
+        cleanup();
         this.socket.disconnect();
         this.setState({ state: 'disconnected', reason: 'connect_error', error });
         this.rejectWaiters(error);
         reject(error);
       };
+      // close() while waiting to retry ends the attempt.
+      const closing: Waiter = { resolve: () => undefined, reject: (e) => (cleanup(), reject(e)) };
       this.connectPending = true;
+      this.waiters.add(closing);
       this.socket.on('connected', onConnected);
       this.socket.on('connect_error', onError);
       this.setState({ state: this.everConnected ? 'reconnecting' : 'connecting' });
@@ -378,9 +395,12 @@ export class GatewayClient {
     const refused = (err as Error & { data?: unknown }).data !== undefined;
     if (!refused) return; // unreachable gateway: socket.io-client keeps trying with backoff
     const tokenTrouble = error.code.startsWith('AUTH_') && this.opts.getToken !== undefined;
-    if ((tokenTrouble || error.retryable) && this.refusedReconnects < MAX_REFUSED_RECONNECTS) {
+    const retries = error.code === 'SERVER_BUSY' ? MAX_BUSY_RETRIES : MAX_REFUSED_RECONNECTS;
+    if ((tokenTrouble || error.retryable) && this.refusedReconnects < retries) {
       this.refusedReconnects++;
-      this.reconnectLater(error.retry_after_ms ?? this.opts.reconnectDelayMs * this.refusedReconnects);
+      const delay = error.retry_after_ms ?? this.opts.reconnectDelayMs * this.refusedReconnects;
+      if (error.code === 'SERVER_BUSY') this.setState({ state: 'reconnecting', reason: 'server_busy', reconnect_in_ms: delay, error });
+      this.reconnectLater(delay);
       return;
     }
     this.setState({ state: 'disconnected', reason: 'connect_error', error });

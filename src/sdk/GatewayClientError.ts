@@ -13,13 +13,13 @@ export type GatewayClientErrorCode = ErrorCode | HandshakeCode | 'DISCONNECTED' 
 export interface GatewayClientErrorBody {
   code: GatewayClientErrorCode;
   message: string;
-  /** True when the same request may be sent again (SERVICE_UNAVAILABLE, TIMEOUT, RATE_LIMITED, DISCONNECTED). */
+  /** True when the same request may be sent again (SERVICE_UNAVAILABLE, TIMEOUT, RATE_LIMITED, SERVER_BUSY, DISCONNECTED). */
   retryable: boolean;
-  /** For RATE_LIMITED: how long to wait before the next attempt may pass. */
+  /** For RATE_LIMITED and SERVER_BUSY: how long to wait before the next attempt. */
   retry_after_ms?: number;
 }
 
-const RETRYABLE: ReadonlySet<GatewayClientErrorCode> = new Set(['SERVICE_UNAVAILABLE', 'TIMEOUT', 'RATE_LIMITED', 'DISCONNECTED']);
+const RETRYABLE: ReadonlySet<GatewayClientErrorCode> = new Set(['SERVICE_UNAVAILABLE', 'TIMEOUT', 'RATE_LIMITED', 'SERVER_BUSY', 'DISCONNECTED']);
 const BRAND = Symbol.for('chat-gateway.GatewayClientError');
 
 /** A refused or failed call of the typed client: `{ ok: false }` acks, ack timeouts, refused handshakes. */

@@ -60,10 +60,10 @@ export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'rec
 /** One change of {@link ConnectionState}. */
 export interface StateChange {
   state: ConnectionState;
-  /** Why: Socket.IO's disconnect reason, `server_shutdown`, `auth_expired`... */
+  /** Why: Socket.IO's disconnect reason, `server_shutdown`, `auth_expired`, `server_busy`... */
   reason?: string;
-  /** When the client will try again, for `reconnecting` after `server_shutdown`. */
+  /** When the client will try again: after `server_shutdown`, or a handshake refused with SERVER_BUSY. */
   reconnect_in_ms?: number;
-  /** The refusal, for `disconnected` after a refused reconnection. */
+  /** The refusal: for `disconnected` after a refused reconnection, and with reason `server_busy`. */
   error?: GatewayClientError;
 }

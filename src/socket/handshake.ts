@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { TokenVerifier } from '../auth/TokenVerifier.js';
 import type { LimiterFactory } from '../limits/EventRateLimiter.js';
+import type { HandshakeAdmission } from '../limits/HandshakeAdmission.js';
 import type { GatewayConfig } from '../config/config.js';
 import { HandshakeError } from '../errors/HandshakeError.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -19,20 +20,28 @@ export interface HandshakeDeps {
   limiterFactory: LimiterFactory;
   /** False while the instance drains. */
   accepting: () => boolean;
+  /** Decides which handshakes are served now and which are told to come back (SERVER_BUSY). */
+  admission: HandshakeAdmission;
 }
 
 /**
- * The Socket.IO middleware every handshake passes: draining, origin, per-IP rate, token,
- * sockets per user. A refusal reaches the client as `connect_error` with `err.data.code`.
+ * The Socket.IO middleware every handshake passes: draining, admission, origin, per-IP rate,
+ * token, sockets per user. A refusal reaches the client as `connect_error` with `err.data.code`.
+ * Admission comes first so a refused handshake costs nothing more than its refusal.
  */
 export function handshakeMiddleware(deps: HandshakeDeps) {
-  const { config, verifier, presenceStore, metrics } = deps;
+  const { config, verifier, presenceStore, metrics, admission } = deps;
   const perIp = deps.limiterFactory('conn_ip', { points: config.maxConnectionsPerIpPerMin, durationS: 60 });
   const origins = new Set(config.corsOrigins);
+  const refuse = (next: Next, refusal: HandshakeError) => {
+    metrics.connectionsRejected.inc({ reason: refusal.code });
+    next(refusal);
+  };
 
   return async (socket: GatewaySocket, next: Next) => {
+    if (!deps.accepting()) return refuse(next, new HandshakeError('SERVICE_UNAVAILABLE'));
+    if (!admission.admit()) return refuse(next, new HandshakeError('SERVER_BUSY', admission.retryAfterMs()));
     try {
-      if (!deps.accepting()) throw new HandshakeError('SERVICE_UNAVAILABLE');
       const origin = socket.handshake.headers.origin;
       if (origins.size > 0 && origin !== undefined && !origins.has(origin)) throw new HandshakeError('ORIGIN_FORBIDDEN');
       await perIp.consume(clientAddress(socket, config.trustProxy)).catch((res: unknown) => {
@@ -53,9 +62,9 @@ export function handshakeMiddleware(deps: HandshakeDeps) {
       socket.data.strikesSince = Date.now();
       next();
     } catch (e) {
-      const refusal = e instanceof HandshakeError ? e : new HandshakeError('SERVICE_UNAVAILABLE');
-      metrics.connectionsRejected.inc({ reason: refusal.code });
-      next(refusal);
+      refuse(next, e instanceof HandshakeError ? e : new HandshakeError('SERVICE_UNAVAILABLE'));
+    } finally {
+      admission.finished();
     }
   };
 }

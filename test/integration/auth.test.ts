@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { collect, connectError, nextEvent, request, sleep, waitFor } from '../support/events.js';
+import { sample, scrape } from '../support/metrics.js';
 import { startStack, TEST_SECRET, type ConnectOptions, type Stack } from '../support/stack.js';
 
 /** Contract section 1 (connecting) and `refresh_token`. */
@@ -318,6 +319,24 @@ describe('connecting with AUTH_MODE=remote', () => {
     const calls = verifyCalls().length;
     expect(await userOf(stack(), { token })).to.equal('oli');
     expect(verifyCalls()).to.have.length(calls);
+  });
+
+  it('asks once for a token that several handshakes present at the same time', async () => {
+    const token = stack().token('quin');
+    const calls = verifyCalls().length;
+    stack().auth.faults.add({ hang: true, match: { method: 'POST', path: /^\/auth\/verify$/ } });
+    try {
+      const tabs = [1, 2, 3].map(() => stack().client({ token }));
+      const greetings = tabs.map((tab) => nextEvent(tab, 'connected'));
+      const inProgress = async () => sample(await scrape(stack()), 'gateway_handshakes_in_progress');
+      await waitFor(async () => (await inProgress()) === 3, 3000, 'three handshakes waiting on verification');
+      expect(stack().auth.faults.holding, 'verifications held').to.equal(1);
+      stack().auth.faults.release();
+      expect((await Promise.all(greetings)).map((g) => g.user_id)).to.deep.equal(['quin', 'quin', 'quin']);
+      expect(verifyCalls().slice(calls)).to.have.length(1);
+    } finally {
+      stack().auth.faults.clear();
+    }
   });
 
   it('refuses a token the auth-service rejects with AUTH_INVALID', async () => {

@@ -44,6 +44,7 @@ const HANDSHAKE_CODES = [
   'ORIGIN_FORBIDDEN',
   'RATE_LIMITED',
   'SERVICE_UNAVAILABLE',
+  'SERVER_BUSY',
 ] as const satisfies readonly HandshakeCode[];
 const handshakeCodesComplete: Unlisted<HandshakeCode, (typeof HANDSHAKE_CODES)[number]> = true;
 

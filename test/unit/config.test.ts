@@ -37,6 +37,7 @@ describe('config: loadConfig', () => {
         url: 'http://chat.internal:8080', timeoutMs: 2000, retries: 2, batchEndpoints: 'auto', batchWindowMs: 2, batchMax: 100,
       });
       expect(c.breaker).to.deep.equal({ failureThreshold: 5, halfOpenAfterMs: 10000 });
+      expect(c.handshakeAdmission).to.deep.equal({ maxPending: 256, maxLoopDelayMs: 0, retryAfterMs: 1000 });
       expect(c.redisUrl).to.equal(undefined);
     });
 
@@ -103,6 +104,11 @@ describe('config: loadConfig', () => {
       for (const no of ['false', '0', 'no']) expect(modes(no), no).to.deep.equal(['false', 'false']);
     });
 
+    it('reads the admission bounds of handshakes, 0 switching a signal off', () => {
+      const c = load({ HANDSHAKE_MAX_PENDING: '0', HANDSHAKE_MAX_LOOP_DELAY_MS: '120', HANDSHAKE_RETRY_AFTER_MS: '250' });
+      expect(c.handshakeAdmission).to.deep.equal({ maxPending: 0, maxLoopDelayMs: 120, retryAfterMs: 250 });
+    });
+
     it('accepts a redis:// or rediss:// REDIS_URL', () => {
       expect(load({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).to.equal('redis://127.0.0.1:6379');
       expect(load({ REDIS_URL: 'rediss://cache:6380' }).redisUrl).to.equal('rediss://cache:6380');
@@ -132,6 +138,9 @@ describe('config: loadConfig', () => {
       ['negative SHUTDOWN_TIMEOUT_MS', 'SHUTDOWN_TIMEOUT_MS', { SHUTDOWN_TIMEOUT_MS: '-1' }],
       ['unknown PRESENCE_BROADCAST', 'PRESENCE_BROADCAST', { PRESENCE_BROADCAST: 'everyone' }],
       ['unknown LOG_LEVEL', 'LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+      ['negative HANDSHAKE_MAX_PENDING', 'HANDSHAKE_MAX_PENDING', { HANDSHAKE_MAX_PENDING: '-1' }],
+      ['HANDSHAKE_MAX_LOOP_DELAY_MS that is not a number', 'HANDSHAKE_MAX_LOOP_DELAY_MS', { HANDSHAKE_MAX_LOOP_DELAY_MS: '50ms' }],
+      ['HANDSHAKE_RETRY_AFTER_MS of 0', 'HANDSHAKE_RETRY_AFTER_MS', { HANDSHAKE_RETRY_AFTER_MS: '0' }],
     ];
     for (const [what, variable, env] of cases) {
       it(`${what} → names ${variable}`, () => {
