@@ -8,8 +8,12 @@ export interface AdmissionSettings {
   retryAfterMs: number;
 }
 
-/** The retry delay grows with the overload up to this many times `retryAfterMs`. */
-const MAX_SPREAD = 30;
+/**
+ * The retry delay grows with the overload up to this many times `retryAfterMs`: with the default
+ * and the jitter, a refused client is told at most 12 s, so a reconnect storm settles within
+ * seconds rather than leaving clients waiting out long delays on an instance that is idle again.
+ */
+const MAX_SPREAD = 8;
 
 /**
  * Admission control of handshakes: refuses new ones (SERVER_BUSY) while the instance cannot

@@ -52,7 +52,7 @@ describe('HandshakeAdmission', () => {
     expect(subject.retryAfterMs()).to.equal(2998);
   });
 
-  it('spreads the returns wider the more handshakes it refuses per admitted one, up to 30 times retryAfterMs', () => {
+  it('spreads the returns wider the more handshakes it refuses per admitted one, up to 8 times retryAfterMs', () => {
     const { subject, state } = admission({ maxPending: 10, retryAfterMs: 100 });
     admitMany(subject, 10);
     admitMany(subject, 20);
@@ -63,7 +63,7 @@ describe('HandshakeAdmission', () => {
     admitMany(subject, 10);
     expect(subject.retryAfterMs(), '10 refused per 5 + 10 admitted').to.equal(Math.round(100 * (1 + 10 / 15)));
     admitMany(subject, 1000);
-    expect(subject.retryAfterMs(), 'capped').to.equal(100 * 30);
+    expect(subject.retryAfterMs(), 'capped').to.equal(100 * 8);
     state.now += 2000;
     expect(subject.retryAfterMs(), 'nothing refused in the last second').to.equal(100);
   });
