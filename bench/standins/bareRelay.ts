@@ -90,7 +90,8 @@ io.on('connection', (socket) => {
   socket.on('message_read', (p: Payload, ack: Ack) => receipt(userId, 'read', p, ack));
 });
 
-httpServer.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+// The gateway's listen backlog, so a connect storm meets the same kernel queue on both servers.
+httpServer.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1', backlog: 4096 }, () => {
   announceReady({ port: (httpServer.address() as AddressInfo).port });
 });
 process.on('disconnect', () => process.exit(0));
