@@ -13,17 +13,20 @@ interface Entry<Item, Result> {
 
 /**
  * Group commit of single calls into batch calls; each caller gets its own item's result.
- * An item that finds nothing in flight goes at once (no added latency when idle). While a batch
- * is in flight, further items gather and leave together when one returns, when `max` are
- * queued, or `windowMs` after the first of them (as another concurrent batch), at most
- * MAX_BATCHES_IN_FLIGHT at a time: after a stall the backlog leaves as a few large batches
- * instead of many small ones. Beyond the queue's bound an item fails at once with the retryable
+ * An item that arrives when the service is idle (nothing in flight, no batch sent in the last
+ * `windowMs`) goes at once: no added latency for an isolated write. Otherwise items gather and
+ * leave together `windowMs` after the last batch left, or as soon as `max` are queued, at most
+ * MAX_BATCHES_IN_FLIGHT batches at a time. Under a steady stream that makes one call per window
+ * rather than one per write (a call costs the gateway far more CPU than a write in it), each write
+ * waiting at most `windowMs`; after a stall the backlog leaves as a few large batches instead of
+ * many small ones. Beyond the queue's bound an item fails at once with the retryable
  * SERVICE_UNAVAILABLE instead of waiting behind a service that cannot keep up.
  */
 export class Batcher<Item, Result> {
   private queue: Array<Entry<Item, Result>> = [];
   private timer?: NodeJS.Timeout;
   private inFlight = 0;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
   private readonly maxQueued: number;
 
   constructor(
@@ -43,8 +46,10 @@ export class Batcher<Item, Result> {
     if (this.queue.length >= this.maxQueued) return Promise.reject(errors.unavailable(`${this.opts.service} service overloaded`));
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (this.inFlight === 0 || this.queue.length >= this.opts.max) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.opts.windowMs);
+      const sinceLastSent = Date.now() - this.lastSentAt;
+      const idle = this.inFlight === 0 && sinceLastSent >= this.opts.windowMs;
+      if (idle || this.queue.length >= this.opts.max) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.opts.windowMs - sinceLastSent));
     });
   }
 
@@ -52,6 +57,7 @@ export class Batcher<Item, Result> {
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.queue.length > 0 && this.inFlight < MAX_BATCHES_IN_FLIGHT) this.lastSentAt = Date.now();
     while (this.queue.length > 0 && this.inFlight < MAX_BATCHES_IN_FLIGHT) this.sendBatch(this.queue.splice(0, this.opts.max));
   }
 
@@ -71,8 +77,8 @@ export class Batcher<Item, Result> {
       )
       .finally(() => {
         this.inFlight--;
-        // What gathered meanwhile has waited for this batch: it goes now.
-        if (this.queue.length > 0) this.flush();
+        // Items queued with no timer pending were held back by the in-flight bound: they go now.
+        if (this.queue.length > 0 && this.timer === undefined) this.flush();
       });
   }
 }

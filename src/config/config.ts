@@ -38,7 +38,7 @@ export interface GatewayConfig {
   };
   chatService: ServiceSettings & {
     /** POST /messages/batch and /receipts/batch. @default "auto" */ batchEndpoints: BatchEndpointsMode;
-    /** @default 2 */ batchWindowMs: number;
+    /** @default 10 */ batchWindowMs: number;
     /** @default 100 */ batchMax: number;
   };
   serviceToken?: string;
@@ -205,7 +205,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     chatService: {
       ...service(env, 'CHAT_SERVICE'),
       batchEndpoints: read(env, 'CHAT_BATCH_ENDPOINTS', batchEndpoints, 'auto'),
-      batchWindowMs: read(env, 'CHAT_BATCH_WINDOW_MS', int(0, 1000), '2'),
+      batchWindowMs: read(env, 'CHAT_BATCH_WINDOW_MS', int(0, 1000), '10'),
       batchMax: read(env, 'CHAT_BATCH_MAX', int(1, 10000), '100'),
     },
     serviceToken: read(env, 'SERVICE_TOKEN', z.string()),

@@ -48,22 +48,30 @@ describe('batching of chat-service writes', () => {
   }
 
   describe('CHAT_BATCH_ENDPOINTS=auto (the default) against a chat-service with batch endpoints', () => {
-    it('sends a write at once when nothing is in flight: acked with every timer stopped', async () => {
-      await start({ CHAT_BATCH_WINDOW_MS: '1000' });
+    it('sends a write at once when the gateway is idle (nothing in flight, no batch in the last window): acked with every timer stopped', async () => {
+      await start({ CHAT_BATCH_WINDOW_MS: '50' });
       const alice = await stack.connect('alice');
-      // A write that waited for the window (or any timer) would never be acked while the clock stands still.
-      const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-      let ack: Ack;
-      try {
-        ack = await send(alice, 'q1');
-      } finally {
-        clock.restore();
-      }
-      expectAckedAndStoredOnce([ack], ['alice'], ['q1']);
-      expect(messageWrites(stack.chat).map((w) => [w.request.path, w.idempotencyKey])).to.deep.equal([['/messages/batch', 'alice:q1']]);
+      const idleSend = async (cid: string): Promise<Ack> => {
+        // A write that waited for the window (or any timer) would never be acked while the clock stands still.
+        const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+        try {
+          return await send(alice, cid);
+        } finally {
+          clock.restore();
+        }
+      };
+      const first = await idleSend('q1');
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the window since the last batch passes
+      const second = await idleSend('q2');
+
+      expectAckedAndStoredOnce([first, second], ['alice', 'alice'], ['q1', 'q2']);
+      expect(messageWrites(stack.chat).map((w) => [w.request.path, w.idempotencyKey])).to.deep.equal([
+        ['/messages/batch', 'alice:q1'],
+        ['/messages/batch', 'alice:q2'],
+      ]);
     });
 
-    it('gathers the writes that arrive while a batch is in flight and sends them together when it returns', async () => {
+    it('gathers the writes that arrive within the window of the last batch and sends them together when it closes, not when that batch returns', async () => {
       await start({ CHAT_BATCH_WINDOW_MS: '1000' });
       const senders = ['a0', 'a1', 'a2', 'a3', 'a4'];
       const sockets = await Promise.all(senders.map((u) => stack.connect(u)));
@@ -75,6 +83,9 @@ describe('batching of chat-service writes', () => {
       const others = sockets.slice(1).map((s, i) => send(s, cids[i + 1]));
       await roundTrips(...sockets.slice(1));
       stack.chat.faults.release();
+      await first;
+      await roundTrips(...sockets);
+      expect(batchSizes(), 'calls once the first batch returned, inside the window').to.deep.equal([1]);
 
       expectAckedAndStoredOnce(await Promise.all([first, ...others]), senders, cids);
       expect(batchSizes()).to.deep.equal([1, 4]);
@@ -82,7 +93,7 @@ describe('batching of chat-service writes', () => {
     });
 
     it('sends a batch as soon as CHAT_BATCH_MAX writes are queued, while another is still in flight', async () => {
-      await start({ CHAT_BATCH_WINDOW_MS: '1000', CHAT_BATCH_MAX: '2' });
+      await start({ CHAT_BATCH_WINDOW_MS: '300', CHAT_BATCH_MAX: '2' });
       const alice = await stack.connect('alice');
       stack.chat.faults.add({ hang: true, times: 1, match: MESSAGE_BATCH });
 
@@ -117,7 +128,7 @@ describe('batching of chat-service writes', () => {
     });
 
     it('fails only the message whose batch item failed; the others in the batch are stored and acked', async () => {
-      await start({ CHAT_BATCH_WINDOW_MS: '1000' });
+      await start({ CHAT_BATCH_WINDOW_MS: '300' });
       stack.chat.addRoom('club', ['member', 'leaver']);
       const [member, leaver, outsider, filler] = await Promise.all(['member', 'leaver', 'outsider', 'filler'].map((u) => stack.connect(u)));
       const earlier = await send(member, 'k');
@@ -149,7 +160,7 @@ describe('batching of chat-service writes', () => {
     });
 
     it('batches receipts the same way, and acks each', async () => {
-      await start({ CHAT_BATCH_WINDOW_MS: '1000' });
+      await start({ CHAT_BATCH_WINDOW_MS: '300' });
       const alice = await stack.connect('alice');
       const bob = await stack.connect('bob');
       const sent = await Promise.all([0, 1, 2].map((i) => send(alice, `r${i}`)));

@@ -34,7 +34,7 @@ describe('config: loadConfig', () => {
       expect(c.jwt).to.deep.include({ algorithms: ['HS256'], userClaim: 'sub', secret: MINIMAL.JWT_SECRET });
       expect(c.authService).to.deep.equal({ url: undefined, timeoutMs: 2000, retries: 2, batchEndpoints: 'auto' });
       expect(c.chatService).to.deep.equal({
-        url: 'http://chat.internal:8080', timeoutMs: 2000, retries: 2, batchEndpoints: 'auto', batchWindowMs: 2, batchMax: 100,
+        url: 'http://chat.internal:8080', timeoutMs: 2000, retries: 2, batchEndpoints: 'auto', batchWindowMs: 10, batchMax: 100,
       });
       expect(c.breaker).to.deep.equal({ failureThreshold: 5, halfOpenAfterMs: 10000 });
       expect(c.handshakeAdmission).to.deep.equal({ maxPending: 256, maxLoopDelayMs: 0, retryAfterMs: 1000 });
