@@ -150,7 +150,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         breakers: Object.fromEntries([chat, auth].filter((c) => c).map((c) => [c!.serviceName, c!.breakerState])),
       }),
     }),
-  ]);
+  ], logger);
   const inFlight = new InFlight();
   const services: GatewayServices = {
     config,
