@@ -16,6 +16,8 @@ export interface PushApiDeps {
   presenceStore: PresenceStore;
   metrics: Metrics;
   logger: Logger;
+  /** Revokes the user's sessions on every instance: their verified tokens are asked about again. */
+  forgetTokens: (userId: string) => void;
   /** Figures for GET /api/v1/stats (counts, breaker states, instance id). */
   stats: () => Promise<Record<string, unknown>>;
 }
@@ -103,6 +105,8 @@ export function pushApiRoutes(deps: PushApiDeps): Router {
   api.post('/users/:user_id/disconnect', async (req, res) => {
     const userId = parse(id, req.params.user_id, 'user_id');
     const { reason } = parse(disconnectBody, req.body ?? {});
+    // First, so no instance lets the user back in on a token it verified before.
+    deps.forgetTokens(userId);
     const target = io.in(rooms.user(userId));
     const sockets = await target.fetchSockets();
     target.emit('error', { code: 'FORBIDDEN', message: reason ?? DEFAULT_DISCONNECT_REASON });
