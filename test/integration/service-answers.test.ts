@@ -29,27 +29,35 @@ function everything(socket: ClientSocket): string[] {
   return seen;
 }
 
+/**
+ * A message from a sender to a peer, both connected, and the user "undefined" watching its own
+ * room: what a receipt or a deletion is about.
+ */
+async function watchedConversation(stack: Stack) {
+  const [sender, peer] = [uniqueId('sender'), uniqueId('peer')];
+  const senderSocket = await stack.connect(sender);
+  const peerSocket = await stack.connect(peer);
+  const watcher = await stack.connect('undefined');
+  const sent = await request(senderSocket, 'send_message', { receiver_id: peer, content: 'hello' });
+  return { senderSocket, peerSocket, watcher, watched: everything(watcher), messageId: sent.message.message_id as string };
+}
+
 for (const batching of ['false', 'true'] as const) {
   describe(`malformed chat-service answers (CHAT_BATCH_ENDPOINTS=${batching})`, () => {
     const { stack, logs } = useLoggedStack({ CHAT_BATCH_ENDPOINTS: batching });
     afterEach(() => stack().chat.faults.clear());
 
     it('a receipt answer without sender_id fails the receipt and is emitted to nobody', async () => {
-      const [sender, reader] = [uniqueId('sender'), uniqueId('reader')];
-      const senderSocket = await stack().connect(sender);
-      const readerSocket = await stack().connect(reader);
-      const watcher = await stack().connect('undefined');
-      const watched = everything(watcher);
-      const sent = await request(senderSocket, 'send_message', { receiver_id: reader, content: 'hello' });
+      const { senderSocket, peerSocket, watcher, watched, messageId } = await watchedConversation(stack());
       const toSender = collect(senderSocket, 'message_status_update');
-      const receipt = { message_id: sent.message.message_id, status: 'read' };
+      const receipt = { message_id: messageId, status: 'read' };
       stack().chat.faults.add(
         batching === 'true'
           ? { status: 200, body: { results: [receipt] }, match: { method: 'POST', path: /^\/receipts\/batch$/ } }
           : { status: 200, body: receipt, match: { method: 'POST', path: /\/receipts$/ } },
       );
 
-      expectFailure(await request(readerSocket, 'message_read', { message_id: sent.message.message_id }), 'SERVICE_UNAVAILABLE');
+      expectFailure(await request(peerSocket, 'message_read', { message_id: messageId }), 'SERVICE_UNAVAILABLE');
 
       await roundTrips(watcher, senderSocket);
       expect(watched, 'events seen in user:undefined').to.deep.equal([]);
@@ -82,20 +90,15 @@ describe('malformed chat-service answers to a deletion', () => {
   const { stack, logs } = useLoggedStack({});
 
   it('a deletion answer without sender_id fails delete_message and is emitted to nobody', async () => {
-    const [sender, receiver] = [uniqueId('sender'), uniqueId('receiver')];
-    const senderSocket = await stack().connect(sender);
-    const receiverSocket = await stack().connect(receiver);
-    const watcher = await stack().connect('undefined');
-    const watched = everything(watcher);
-    const sent = await request(senderSocket, 'send_message', { receiver_id: receiver, content: 'oops' });
-    const toReceiver = collect(receiverSocket, 'message_deleted');
-    stack().chat.faults.add({ status: 200, body: { message_id: sent.message.message_id }, times: 1, match: { method: 'DELETE' } });
+    const { senderSocket, peerSocket, watcher, watched, messageId } = await watchedConversation(stack());
+    const toPeer = collect(peerSocket, 'message_deleted');
+    stack().chat.faults.add({ status: 200, body: { message_id: messageId }, times: 1, match: { method: 'DELETE' } });
 
-    expectFailure(await request(senderSocket, 'delete_message', { message_id: sent.message.message_id }), 'SERVICE_UNAVAILABLE');
+    expectFailure(await request(senderSocket, 'delete_message', { message_id: messageId }), 'SERVICE_UNAVAILABLE');
 
-    await roundTrips(watcher, receiverSocket);
+    await roundTrips(watcher, peerSocket);
     expect(watched, 'events seen in user:undefined').to.deep.equal([]);
-    expect(toReceiver).to.deep.equal([]);
+    expect(toPeer).to.deep.equal([]);
     await waitFor(() => malformedLines(logs, 'delete_message').length > 0, 1000, 'the error line');
   });
 });
