@@ -1,6 +1,6 @@
+import type { z } from 'zod';
 import type { BatchEndpointsMode } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
-import type { z } from 'zod';
 import { verifiedTokenAnswer } from './answers.js';
 import { BackendClient } from './BackendClient.js';
 import { BatchEndpointSupport } from './BatchEndpointSupport.js';
