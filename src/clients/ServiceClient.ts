@@ -1,4 +1,5 @@
 import { AxiosError, type AxiosAdapter, type AxiosInstance, type Method } from 'axios';
+import { isDotSegment } from '../contract/index.js';
 import axiosRetry, { exponentialDelay, isNetworkError, retryAfter } from 'axios-retry';
 import {
   BrokenCircuitError,
@@ -63,10 +64,6 @@ const OVERLOADED = 'overloaded';
 export function pathOf(...segments: string[]): string {
   if (segments.some(isDotSegment)) throw errors.validation('an id may not be "." or ".."');
   return '/' + segments.map(encodeURIComponent).join('/');
-}
-
-export function isDotSegment(segment: string): boolean {
-  return segment === '.' || segment === '..';
 }
 
 /**
