@@ -110,45 +110,15 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     maintenance = new PresenceMaintenance({ store: presenceStore, presence, localSockets, staleMs: config.presenceStaleMs, logger });
   }
   io.use(handshakeMiddleware({ config, verifier, presenceStore, metrics, limiterFactory, accepting: () => accepting, admission }));
-  const connectionDeps = { dispatcher, presence, presenceStore, typing, metrics, logger, inFlight, presenceBroadcast: config.presenceBroadcast, idleTimeoutMs: config.idleTimeoutMs };
+  const { presenceBroadcast, idleTimeoutMs } = config;
+  const connectionDeps = { dispatcher, presence, presenceStore, typing, metrics, logger, inFlight, presenceBroadcast, idleTimeoutMs };
   io.on('connection', (socket) => onConnection(connectionDeps, socket));
   const slowConsumers = new SlowConsumerGuard(io, config.maxBufferedBytes, metrics, logger);
   slowConsumers.start();
   io.engine.on('connection_error', (e: { code: number; message: string }) => logger.debug('engine refused a connection', { error: e.message }));
 
-  const gauges = () => {
-    metrics.handshakesInProgress.set(admission.inProgress);
-    return refreshGauges(metrics, presenceStore, [chat, auth]);
-  };
-  serveHttp(
-    createHttpApp([
-      probeRoutes({
-        service: SERVICE_NAME,
-        instanceId: config.instanceId,
-        startedAt,
-        metrics,
-        presenceStore,
-        connections: () => io.engine.clientsCount,
-        notReadyReason: async () => (!accepting ? 'draining' : redis && !redis.ready ? 'redis unavailable' : null),
-        refreshGauges: gauges,
-      }),
-      dashboardRoutes({ config, io, presenceStore, metrics, refreshGauges: gauges }),
-      pushApiRoutes({
-        config,
-        io,
-        presenceStore,
-        metrics,
-        logger,
-        stats: async () => ({
-          instance_id: config.instanceId,
-          connections: io.engine.clientsCount,
-          online_users: await presenceStore.countOnline(),
-          uptime_s: Math.round((Date.now() - startedAt) / 1000),
-          breakers: Object.fromEntries([chat, auth].filter((c) => c).map((c) => [c!.serviceName, c!.breakerState])),
-        }),
-      }),
-    ]),
-  );
+  const notReadyReason = async () => (!accepting ? 'draining' : redis && !redis.ready ? 'redis unavailable' : null);
+  serveHttp(httpRoutes({ config, io, presenceStore, metrics, logger, admission, clients: [chat, auth], startedAt, notReadyReason }));
 
   let stopping: Promise<void> | undefined;
   return {
@@ -193,6 +163,52 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         logger.info('gateway stopped');
       })()),
   };
+}
+
+/** The HTTP side of the port: probes, the dashboard and the push API. */
+function httpRoutes(parts: {
+  config: GatewayConfig;
+  io: GatewayServer;
+  presenceStore: PresenceStore;
+  metrics: Metrics;
+  logger: Logger;
+  admission: HandshakeAdmission;
+  clients: Array<BackendClient | undefined>;
+  startedAt: number;
+  notReadyReason: () => Promise<string | null>;
+}) {
+  const { config, io, presenceStore, metrics, logger, admission, clients, startedAt } = parts;
+  const gauges = () => {
+    metrics.handshakesInProgress.set(admission.inProgress);
+    return refreshGauges(metrics, presenceStore, clients);
+  };
+  return createHttpApp([
+    probeRoutes({
+      service: SERVICE_NAME,
+      instanceId: config.instanceId,
+      startedAt,
+      metrics,
+      presenceStore,
+      connections: () => io.engine.clientsCount,
+      notReadyReason: parts.notReadyReason,
+      refreshGauges: gauges,
+    }),
+    dashboardRoutes({ config, io, presenceStore, metrics, refreshGauges: gauges }),
+    pushApiRoutes({
+      config,
+      io,
+      presenceStore,
+      metrics,
+      logger,
+      stats: async () => ({
+        instance_id: config.instanceId,
+        connections: io.engine.clientsCount,
+        online_users: await presenceStore.countOnline(),
+        uptime_s: Math.round((Date.now() - startedAt) / 1000),
+        breakers: Object.fromEntries(clients.filter((c) => c).map((c) => [c!.serviceName, c!.breakerState])),
+      }),
+    }),
+  ]);
 }
 
 /** The backend services' clients (contract section 6) and what is built on them. */

@@ -1,5 +1,4 @@
 import { AxiosError, type AxiosAdapter, type AxiosInstance, type Method } from 'axios';
-import { isDotSegment } from '../contract/index.js';
 import axiosRetry, { exponentialDelay, isNetworkError, retryAfter } from 'axios-retry';
 import {
   BrokenCircuitError,
@@ -13,6 +12,7 @@ import {
   circuitBreaker,
   handleWhen,
 } from 'cockatiel';
+import { isDotSegment } from '../contract/index.js';
 import { errors, type GatewayError } from '../errors/GatewayError.js';
 import type { Logger } from '../observability/logger.js';
 import { BREAKER_STATE_VALUE, type Metrics } from '../observability/metrics.js';
