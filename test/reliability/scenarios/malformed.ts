@@ -755,7 +755,8 @@ async function prototypeKeys(h: Harness, b: Bounds): Promise<FamilyOutcome> {
   const notes: string[] = [];
   let sent = 0;
   const poison = '"__proto__":{"polluted":"yes","isAdmin":true},"constructor":{"prototype":{"pwned":"yes"}},"prototype":{"polluted":"yes"}';
-  const bases: Record<ContractEvent, string> = {
+  /** A valid-looking body per event; an event without one (a new one) gets a harmless field. */
+  const known: Partial<Record<ContractEvent, string>> = {
     send_message: '"receiver_id":"proto-peer","content":"proto"',
     send_group_message: '"room_id":"proto-room","content":"proto"',
     join_room: '"room_id":"proto-room"',
@@ -771,6 +772,7 @@ async function prototypeKeys(h: Harness, b: Bounds): Promise<FamilyOutcome> {
     presence_unsubscribe: '"user_ids":["__proto__","constructor"]',
     refresh_token: '"token":"x"',
   };
+  const bases = Object.fromEntries(CONTRACT_EVENTS.map((e) => [e, known[e] ?? '"unlisted":0']));
   const c = await h.raw('proto');
   const answer = async (frameFor: (id: number) => string) => {
     const id = c.takeAckId();
