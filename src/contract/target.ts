@@ -30,7 +30,10 @@ export function exactlyOneTarget<F extends z.ZodRawShape>(fields: F) {
   return schema as unknown as z.ZodType<Omit<z.output<Fields>, 'receiver_id' | 'room_id'> & OneTarget, Omit<z.input<Fields>, 'receiver_id' | 'room_id'> & OneTarget>;
 }
 
-/** `typing` / `stop_typing`: `{ receiver_id | room_id }`, narrowed to the one given. */
+/**
+ * `typing` / `stop_typing`: `{ receiver_id | room_id }`, narrowed to the one given. A refinement
+ * does not narrow a type, hence the cast to the union the refinement enforces.
+ */
 export const target = (
   z
     .object({ receiver_id: id.optional(), room_id: id.optional() })
