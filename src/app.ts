@@ -11,6 +11,7 @@ import { ChatClient } from './clients/ChatClient.js';
 import { ServiceClient, type ServiceClientOptions } from './clients/ServiceClient.js';
 import { SinkPublisher, type Sink, type SinkEventType } from './clients/SinkPublisher.js';
 import type { AuthServiceSettings, GatewayConfig } from './config/config.js';
+import { clientEventsFor } from './contract/index.js';
 import { createHttpApp } from './http/createHttpApp.js';
 import { probeRoutes } from './http/probes.js';
 import { dashboardRoutes } from './http/dashboard.js';
@@ -39,7 +40,7 @@ import { relayTyping } from './socket/handlers/typing.js';
 import { handshakeMiddleware } from './socket/handshake.js';
 import { coalesceWrites } from './socket/coalesceWrites.js';
 import { Encoder, SizedDecoder } from './socket/SizedDecoder.js';
-import type { GatewayServer, GatewayServices } from './socket/types.js';
+import type { GatewayServer } from './io/GatewayServer.js';
 import { TypingTracker } from './typing/TypingTracker.js';
 
 export const SERVICE_NAME = 'chat-gateway';
@@ -59,7 +60,9 @@ export interface GatewayOptions {
 /** A built gateway: `listen()` to serve, `stop()` to drain and close. */
 export interface Gateway {
   readonly config: GatewayConfig;
-  readonly services: GatewayServices;
+  /** The Socket.IO server, for what tests and tools inspect. */
+  readonly io: GatewayServer;
+  readonly metrics: Metrics;
   readonly httpServer: http.Server;
   /** Starts listening; resolves with the bound port (PORT=0 picks a free one). */
   listen(): Promise<number>;
@@ -75,120 +78,55 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
   const metrics = createMetrics();
   const startedAt = Date.now();
   let accepting = true;
+  const draining = () => !accepting;
 
-  const serviceOptions = { breaker: config.breaker, serviceToken: config.serviceToken, metrics, logger };
-  const { batchEndpoints, batchWindowMs, batchMax } = config.chatService;
-  const chat = new ChatClient(
-    new ServiceClient({ name: 'chat', baseUrl: config.chatService.url, ...config.chatService, ...serviceOptions }),
-    batchEndpoints === 'false' ? undefined : { mode: batchEndpoints, windowMs: batchWindowMs, max: batchMax, logger },
-  );
-  const { auth, verifier } = authParts(config, serviceOptions);
-  const statusReporter = auth ? new StatusReporter({ auth, metrics, logger }) : undefined;
-  const sinks = new SinkPublisher(buildSinks(config, serviceOptions), metrics);
-
+  const { chat, auth, verifier, sinks, statusReporter } = backendClients(config, metrics, logger);
   // Cluster mode: Redis connections owned here, handed to the adapter, presence and limits.
   let maintenance: PresenceMaintenance | undefined;
   const redis = config.redisUrl ? new RedisConnections(config.redisUrl, logger, () => void maintenance?.repairAfterOutage()) : undefined;
-  const presenceStore = createPresenceStore(
-    redis ? { kind: 'redis', client: redis.commands, instanceId: config.instanceId } : { kind: 'memory' },
-  );
+  const presenceStore = createPresenceStore(redis ? { kind: 'redis', client: redis.commands, instanceId: config.instanceId } : { kind: 'memory' });
   const limiterFactory = redis ? redisLimiter(redis.commands, KEY_PREFIX) : memoryLimiter;
-  // Socket.IO takes over the listeners present when it attaches: this one hands every request
-  // that is not `/socket.io` to the Express app, built below once `io` exists.
-  let httpApp: (req: http.IncomingMessage, res: http.ServerResponse) => void = () => undefined;
-  const httpServer = http.createServer((req, res) => httpApp(req, res));
-  const io: GatewayServer = new Server(httpServer, {
-    path: '/socket.io',
-    serveClient: false,
-    // Frames between MAX_PAYLOAD_BYTES and twice that get PAYLOAD_TOO_LARGE; larger ones close the socket.
-    maxHttpBufferSize: config.maxPayloadBytes * 2,
-    perMessageDeflate: false,
-    parser: { Encoder, Decoder: SizedDecoder },
-    pingInterval: config.pingIntervalMs,
-    pingTimeout: config.pingTimeoutMs,
-    // Credentials (sticky-session cookies) only towards an explicit allowlist.
-    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: true } : { origin: true },
-    allowRequest: (_req, callback) => callback(accepting ? null : 'draining', accepting),
-  });
-  io.engine.on('connection', coalesceWrites);
+  const { httpServer, io, serveHttp } = socketServer(config, () => accepting);
   if (redis) io.adapter(redisAdapter(config.redisAdapter, redis));
   const loopDelay = new EventLoopDelay();
   loopDelay.start();
   const admission = new HandshakeAdmission(config.handshakeAdmission, () => loopDelay.currentMs());
-  const gauges = () => {
-    metrics.handshakesInProgress.set(admission.inProgress);
-    return refreshGauges(metrics, presenceStore, [chat, auth]);
-  };
-  httpApp = createHttpApp([
-    probeRoutes({
-      service: SERVICE_NAME,
-      instanceId: config.instanceId,
-      startedAt,
-      metrics,
-      presenceStore,
-      connections: () => io.engine.clientsCount,
-      notReadyReason: async () => (!accepting ? 'draining' : redis && !redis.ready ? 'redis unavailable' : null),
-      refreshGauges: gauges,
-    }),
-    dashboardRoutes({ config, io, presenceStore, metrics, refreshGauges: gauges }),
-    pushApiRoutes({
-      config,
-      io,
-      presenceStore,
-      metrics,
-      logger,
-      forgetTokens: tokenRevocation(io, verifier, redis !== undefined),
-      stats: async () => ({
-        instance_id: config.instanceId,
-        connections: io.engine.clientsCount,
-        online_users: await presenceStore.countOnline(),
-        uptime_s: Math.round((Date.now() - startedAt) / 1000),
-        breakers: Object.fromEntries([chat, auth].filter((c) => c).map((c) => [c!.serviceName, c!.breakerState])),
-      }),
-    }),
-  ], logger);
   const inFlight = new InFlight();
-  const services: GatewayServices = {
-    config,
-    io,
-    presenceStore,
-    presence: new PresenceService({ io, store: presenceStore, broadcast: config.presenceBroadcast, status: statusReporter, sinks }),
-    chat,
-    auth,
-    verifier,
-    membership: new MembershipCache(chat, config.membershipCacheTtlMs),
-    typing: new TypingTracker({ timeoutMs: config.typingTimeoutMs, throttleMs: config.typingThrottleMs }, (userId, target) =>
-      relayTyping(services, 'user_stop_typing', userId, target),
-    ),
+  const presence = new PresenceService({ io, store: presenceStore, broadcast: config.presenceBroadcast, status: statusReporter, sinks });
+  const membership = new MembershipCache(chat, config.membershipCacheTtlMs);
+  const typingOpts = { timeoutMs: config.typingTimeoutMs, throttleMs: config.typingThrottleMs };
+  const typing = new TypingTracker(typingOpts, (userId, target) => relayTyping(io, 'user_stop_typing', userId, target));
+  const handlers = allHandlers({ io, chat, membership, typing, sinks, presenceStore, verifier });
+  const dispatcher = new Dispatcher(clientEventsFor(config), handlers, {
+    maxPayloadBytes: config.maxPayloadBytes,
     limiter: new EventRateLimiter(config.rateLimit, metrics, limiterFactory),
     floodGuard: new FloodGuard(config.floodDisconnectAfter, metrics),
-    draining: () => !accepting,
-    sinks,
-    logger,
-    metrics,
     inFlight,
-  };
-
-  const dispatcher = new Dispatcher(allHandlers(config), services);
+    metrics,
+    logger,
+    draining,
+  });
   if (redis && isClusterPresenceStore(presenceStore)) {
-    maintenance = new PresenceMaintenance({
-      store: presenceStore,
-      presence: services.presence,
-      localSockets: () => [...io.of('/').sockets.values()].map((s) => ({ socketId: s.id, userId: s.data.userId })),
-      staleMs: config.presenceStaleMs,
-      logger,
-    });
+    const localSockets = () => [...io.of('/').sockets.values()].map((s) => ({ socketId: s.id, userId: s.data.userId }));
+    maintenance = new PresenceMaintenance({ store: presenceStore, presence, localSockets, staleMs: config.presenceStaleMs, logger });
   }
   io.use(handshakeMiddleware({ config, verifier, presenceStore, metrics, limiterFactory, accepting: () => accepting, admission }));
-  io.on('connection', (socket) => onConnection(services, dispatcher, socket));
+  const { presenceBroadcast, idleTimeoutMs } = config;
+  const connectionDeps = { dispatcher, presence, presenceStore, typing, metrics, logger, inFlight, presenceBroadcast, idleTimeoutMs };
+  io.on('connection', (socket) => onConnection(connectionDeps, socket));
   const slowConsumers = new SlowConsumerGuard(io, config.maxBufferedBytes, metrics, logger);
   slowConsumers.start();
   io.engine.on('connection_error', (e: { code: number; message: string }) => logger.debug('engine refused a connection', { error: e.message }));
 
+  const notReadyReason = async () => (!accepting ? 'draining' : redis && !redis.ready ? 'redis unavailable' : null);
+  const forgetTokens = tokenRevocation(io, verifier, redis !== undefined);
+  serveHttp(httpRoutes({ config, io, presenceStore, metrics, logger, admission, clients: [chat, auth], startedAt, notReadyReason, forgetTokens }));
+
   let stopping: Promise<void> | undefined;
   return {
     config,
-    services,
+    io,
+    metrics,
     httpServer,
     get accepting() {
       return accepting;
@@ -211,13 +149,13 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
       (stopping ??= (async () => {
         accepting = false;
         const deadline = Date.now() + config.shutdownTimeoutMs;
-        await drain(services, config.shutdownTimeoutMs);
+        await drain({ io, inFlight, logger, reconnectAfterMs: config.reconnectAfterMs }, config.shutdownTimeoutMs);
         // The drain's offline transitions are still pending: send them within what is left.
         await statusReporter?.stop(Math.max(0, deadline - Date.now()));
         await maintenance?.stop();
         slowConsumers.stop();
         loopDelay.stop();
-        services.typing.clear();
+        typing.clear();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         chat.close();
         auth?.close();
@@ -229,15 +167,102 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
   };
 }
 
+/** The HTTP side of the port: probes, the dashboard and the push API. */
+function httpRoutes(parts: {
+  config: GatewayConfig;
+  io: GatewayServer;
+  presenceStore: PresenceStore;
+  metrics: Metrics;
+  logger: Logger;
+  admission: HandshakeAdmission;
+  clients: Array<BackendClient | undefined>;
+  startedAt: number;
+  notReadyReason: () => Promise<string | null>;
+  forgetTokens: (userId: string) => void;
+}) {
+  const { config, io, presenceStore, metrics, logger, admission, clients, startedAt, forgetTokens } = parts;
+  const gauges = () => {
+    metrics.handshakesInProgress.set(admission.inProgress);
+    return refreshGauges(metrics, presenceStore, clients);
+  };
+  return createHttpApp([
+    probeRoutes({
+      service: SERVICE_NAME,
+      instanceId: config.instanceId,
+      startedAt,
+      metrics,
+      presenceStore,
+      connections: () => io.engine.clientsCount,
+      notReadyReason: parts.notReadyReason,
+      refreshGauges: gauges,
+    }),
+    dashboardRoutes({ config, io, presenceStore, metrics, refreshGauges: gauges }),
+    pushApiRoutes({
+      config,
+      io,
+      presenceStore,
+      metrics,
+      logger,
+      forgetTokens,
+      stats: async () => ({
+        instance_id: config.instanceId,
+        connections: io.engine.clientsCount,
+        online_users: await presenceStore.countOnline(),
+        uptime_s: Math.round((Date.now() - startedAt) / 1000),
+        breakers: Object.fromEntries(clients.filter((c) => c).map((c) => [c!.serviceName, c!.breakerState])),
+      }),
+    }),
+  ], logger);
+}
+
+/** The backend services' clients (contract section 6) and what is built on them. */
+function backendClients(config: GatewayConfig, metrics: Metrics, logger: Logger) {
+  const serviceOptions = { breaker: config.breaker, serviceToken: config.serviceToken, metrics, logger };
+  const { batchEndpoints, batchWindowMs, batchMax } = config.chatService;
+  const chat = new ChatClient(
+    new ServiceClient({ name: 'chat', baseUrl: config.chatService.url, ...config.chatService, ...serviceOptions }),
+    batchEndpoints === 'false' ? undefined : { mode: batchEndpoints, windowMs: batchWindowMs, max: batchMax, logger },
+  );
+  const { auth, verifier } = authParts(config, serviceOptions);
+  const statusReporter = auth ? new StatusReporter({ auth, metrics, logger }) : undefined;
+  const sinks = new SinkPublisher(buildSinks(config, serviceOptions), metrics);
+  return { chat, auth, verifier, sinks, statusReporter };
+}
+
+/**
+ * The HTTP server and the Socket.IO server on it. Socket.IO takes over the listeners present
+ * when it attaches: the one installed here hands every request that is not `/socket.io` to the
+ * Express app given to `serveHttp` once the parts it needs exist.
+ */
+function socketServer(config: GatewayConfig, accepting: () => boolean) {
+  let httpApp: (req: http.IncomingMessage, res: http.ServerResponse) => void = () => undefined;
+  const httpServer = http.createServer((req, res) => httpApp(req, res));
+  const io: GatewayServer = new Server(httpServer, {
+    path: '/socket.io',
+    serveClient: false,
+    // Frames between MAX_PAYLOAD_BYTES and twice that get PAYLOAD_TOO_LARGE; larger ones close the socket.
+    maxHttpBufferSize: config.maxPayloadBytes * 2,
+    perMessageDeflate: false,
+    parser: { Encoder, Decoder: SizedDecoder },
+    pingInterval: config.pingIntervalMs,
+    pingTimeout: config.pingTimeoutMs,
+    // Credentials (sticky-session cookies) only towards an explicit allowlist.
+    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: true } : { origin: true },
+    allowRequest: (_req, callback) => callback(accepting() ? null : 'draining', accepting()),
+  });
+  io.engine.on('connection', coalesceWrites);
+  return { httpServer, io, serveHttp: (app: typeof httpApp) => void (httpApp = app) };
+}
+
 /**
  * Tells every socket to reconnect elsewhere, lets in-flight events finish, then disconnects
  * them and lets presence record it, all within `timeoutMs`.
  */
-async function drain(services: GatewayServices, timeoutMs: number): Promise<void> {
-  const { io, inFlight, logger, config } = services;
+async function drain(parts: { io: GatewayServer; inFlight: InFlight; logger: Logger; reconnectAfterMs: number }, timeoutMs: number): Promise<void> {
+  const { io, inFlight, logger } = parts;
   const deadline = Date.now() + timeoutMs;
   logger.info('draining', { connections: io.engine.clientsCount, in_flight: inFlight.size });
-  io.local.emit('server_shutdown', { reconnect_after_ms: config.reconnectAfterMs });
+  io.local.emit('server_shutdown', { reconnect_after_ms: parts.reconnectAfterMs });
   const finished = await inFlight.drain(Math.max(0, deadline - Date.now()));
   io.local.disconnectSockets(true);
   const recorded = await inFlight.drain(Math.max(0, deadline - Date.now()));

@@ -23,11 +23,11 @@ async function main(): Promise<void> {
 
   // One bad socket must not take every other connection down: log, count, keep serving.
   process.on('unhandledRejection', (reason) => {
-    gateway.services.metrics.processErrors.inc({ kind: 'unhandled_rejection' });
+    gateway.metrics.processErrors.inc({ kind: 'unhandled_rejection' });
     logger.error('unhandled rejection', { error: reason });
   });
   process.on('uncaughtException', (error) => {
-    gateway.services.metrics.processErrors.inc({ kind: 'uncaught_exception' });
+    gateway.metrics.processErrors.inc({ kind: 'uncaught_exception' });
     logger.error('uncaught exception', { error: { message: error.message, stack: error.stack } });
   });
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ChatMessage, NewMessage } from '../socket/events.js';
+import type { ChatMessage, ParsedPayloadOf } from '../contract/index.js';
 import type { BatchEndpointsMode } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
 import { createdMessageAnswer, deletedMessageAnswer, receiptAnswer, storedOf, wrappedMessage } from './answers.js';
@@ -17,6 +17,9 @@ import { pathOf, type ServiceClient } from './ServiceClient.js';
 export function idempotencyKey(...parts: string[]): string {
   return parts.map(encodeURIComponent).join(':');
 }
+
+/** The body of the chat-service's POST /messages (contract section 6): a validated message and its sender. */
+export type NewMessage = ParsedPayloadOf<'send_message'> & { sender_id: string };
 
 /** `send_message`'s key, when the client gave a `client_msg_id`. */
 function messageKey(msg: NewMessage): string | undefined {

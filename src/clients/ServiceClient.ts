@@ -13,6 +13,7 @@ import {
   handleWhen,
 } from 'cockatiel';
 import type { z } from 'zod';
+import { isDotSegment } from '../contract/index.js';
 import { errors, type GatewayError } from '../errors/GatewayError.js';
 import type { Logger } from '../observability/logger.js';
 import { BREAKER_STATE_VALUE, type Metrics } from '../observability/metrics.js';
@@ -94,10 +95,6 @@ const FAULT_LOG_INTERVAL_MS = 60_000;
 export function pathOf(...segments: string[]): string {
   if (segments.some(isDotSegment)) throw errors.validation('an id may not be "." or ".."');
   return '/' + segments.map(encodeURIComponent).join('/');
-}
-
-export function isDotSegment(segment: string): boolean {
-  return segment === '.' || segment === '..';
 }
 
 /**

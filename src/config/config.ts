@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { RATE_LIMIT_FAMILIES, type RateLimitFamily } from '../contract/index.js';
 
-/** Socket.IO event families that carry their own rate limit. */
-export const RATE_LIMIT_FAMILIES = ['messages', 'typing', 'receipts', 'rooms', 'presence', 'auth'] as const;
-export type RateLimitFamily = (typeof RATE_LIMIT_FAMILIES)[number];
+/** The event families are the contract's; re-exported for the limiter. */
+export { RATE_LIMIT_FAMILIES, type RateLimitFamily };
 
 /**
  * CHAT_BATCH_ENDPOINTS / AUTH_BATCH_ENDPOINTS: `auto` uses a service's batch endpoint while it

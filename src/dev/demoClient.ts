@@ -1,5 +1,5 @@
 import { GatewayClient } from '../sdk/index.js';
-import type { ServerToClientEvents } from '../socket/events.js';
+import type { ServerToClientEvents } from '../contract/index.js';
 
 /** Connects one demo user with the typed client and resolves once the gateway greets it. */
 async function connectAs(url: string, token: string): Promise<GatewayClient> {

@@ -1,16 +1,7 @@
-/** The error codes of contract section 2. */
-export const ERROR_CODES = [
-  'VALIDATION_FAILED',
-  'AUTH_EXPIRED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'RATE_LIMITED',
-  'PAYLOAD_TOO_LARGE',
-  'SERVICE_UNAVAILABLE',
-  'TIMEOUT',
-  'INTERNAL',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+import type { AckErrorBody, ErrorCode } from '../contract/index.js';
+
+/** The codes live in the contract; re-exported for the error call sites. */
+export { ERROR_CODES, type AckErrorBody, type ErrorCode } from '../contract/index.js';
 
 /** Codes a client may retry with the same request. */
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['SERVICE_UNAVAILABLE', 'TIMEOUT', 'RATE_LIMITED']);
@@ -55,14 +46,6 @@ export const errors = {
   timeout: (message = 'service timed out') => new GatewayError('TIMEOUT', message),
   internal: (message = 'internal error') => new GatewayError('INTERNAL', message),
 };
-
-/** The `error` object of a failed ack (contract section 2). */
-export interface AckErrorBody {
-  code: ErrorCode;
-  message: string;
-  retryable: boolean;
-  retry_after_ms?: number;
-}
 
 /** The one place where any thrown value becomes the contract's error shape. */
 export function toErrorBody(e: unknown): AckErrorBody {

@@ -6,9 +6,8 @@ import { errors } from '../errors/GatewayError.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PresenceStore } from '../presence/PresenceStore.js';
-import { rooms } from '../socket/events.js';
-import { id } from '../socket/schemas.js';
-import type { GatewayServer } from '../socket/types.js';
+import { id, rooms } from '../contract/index.js';
+import type { GatewayServer } from '../io/GatewayServer.js';
 
 export interface PushApiDeps {
   config: GatewayConfig;
@@ -43,7 +42,6 @@ export const RESERVED_PUSH_EVENTS = [
   'user_disconnected',
   'message_sent',
 ] as const;
-export type ReservedPushEvent = (typeof RESERVED_PUSH_EVENTS)[number];
 
 /** What a pushed event's name must look like (contract section 5). */
 export const PUSH_EVENT_PATTERN = /^[a-z][a-z0-9_:.-]{0,63}$/;

@@ -1,5 +1,5 @@
 import type { Metrics } from '../observability/metrics.js';
-import type { GatewaySocket } from '../socket/types.js';
+import type { GatewaySocket } from '../io/GatewayServer.js';
 
 /** Refused events are counted over this window. */
 const WINDOW_MS = 10_000;

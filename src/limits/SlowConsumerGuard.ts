@@ -1,6 +1,6 @@
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { GatewayServer } from '../socket/types.js';
+import type { GatewayServer } from '../io/GatewayServer.js';
 
 /** How often queued output is checked: a sweep over local sockets, never per event. */
 const SWEEP_MS = 1000;

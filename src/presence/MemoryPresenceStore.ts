@@ -1,22 +1,15 @@
 import type { AddResult, PresenceStore, RemoveResult } from './PresenceStore.js';
 
-/** Last-seen times kept for at most this many offline users (oldest forgotten first). */
-const MAX_LAST_SEEN = 100_000;
-
 /** Presence for a single instance: a Map from user to socket ids. */
 export class MemoryPresenceStore implements PresenceStore {
   private readonly sockets = new Map<string, Set<string>>();
-  private readonly seen = new Map<string, string>();
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
   async addSocket(userId: string, socketId: string): Promise<AddResult> {
     let set = this.sockets.get(userId);
     const firstForUser = !set;
-    if (!set) {
-      this.sockets.set(userId, (set = new Set()));
-      this.seen.delete(userId);
-    }
+    if (!set) this.sockets.set(userId, (set = new Set()));
     set.add(socketId);
     return { firstForUser, socketCount: set.size };
   }
@@ -27,8 +20,6 @@ export class MemoryPresenceStore implements PresenceStore {
     if (!set?.delete(socketId)) return { lastForUser: false, lastSeen };
     if (set.size > 0) return { lastForUser: false, lastSeen };
     this.sockets.delete(userId);
-    this.seen.set(userId, lastSeen);
-    if (this.seen.size > MAX_LAST_SEEN) this.seen.delete(this.seen.keys().next().value!);
     return { lastForUser: true, lastSeen };
   }
 
@@ -51,10 +42,6 @@ export class MemoryPresenceStore implements PresenceStore {
 
   async socketCount(userId: string): Promise<number> {
     return this.sockets.get(userId)?.size ?? 0;
-  }
-
-  async lastSeen(userId: string): Promise<string | undefined> {
-    return this.seen.get(userId);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { SinkPublisher } from '../clients/SinkPublisher.js';
-import { rooms } from '../socket/events.js';
-import type { GatewayServer } from '../socket/types.js';
+import { rooms } from '../contract/index.js';
+import type { GatewayServer } from '../io/GatewayServer.js';
 import type { PresenceTransitions } from './ClusterPresenceStore.js';
 import type { PresenceStore } from './PresenceStore.js';
 import type { StatusReporter } from './StatusReporter.js';

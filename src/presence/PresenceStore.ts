@@ -31,8 +31,6 @@ export interface PresenceStore {
   countOnline(): Promise<number>;
   /** How many sockets a user has, cluster-wide. */
   socketCount(userId: string): Promise<number>;
-  /** When the user was last seen going offline, if known. */
-  lastSeen(userId: string): Promise<string | undefined>;
   /** Releases resources (the driver does not own shared clients). */
   close(): Promise<void>;
 }

@@ -84,10 +84,6 @@ export class RedisPresenceStore implements ClusterPresenceStore {
     return guard(async () => Number((await this.redis.hget(KEYS.users, userId)) ?? 0));
   }
 
-  lastSeen(userId: string): Promise<string | undefined> {
-    return guard(async () => (await this.redis.hget(KEYS.lastSeen, userId)) ?? undefined);
-  }
-
   heartbeat(): Promise<boolean> {
     return guard(async () => (await this.scripts.heartbeat(1, KEYS.heartbeats, this.instanceId)) === 1);
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Express, RequestHandler } from 'express';
 import { z } from 'zod';
-import type { ChatMessage } from '../socket/events.js';
+import type { ChatMessage } from '../contract/index.js';
 import {
   FaultInjector,
   PATH_ID_PATTERN,

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { AckResponse, ClientToServerEvents, ServerToClientEvents } from '../socket/events.js';
+import type { AckResponse, ClientToServerEvents, ServerToClientEvents } from '../contract/index.js';
 import { GatewayClientError, isGatewayClientError } from './GatewayClientError.js';
 import { tokenExpiresAt } from './token.js';
 import type {
@@ -43,7 +43,7 @@ type UntypedSocket = Socket;
 
 /**
  * The typed client of the chat gateway: a thin wrapper over `socket.io-client` that speaks the
- * contract's events (declared once, in `src/socket/events.ts`) as promises.
+ * contract's events (declared once, in `src/contract/`) as promises.
  *
  * - Every acked event is a method resolving with the ack's data, or rejecting with a
  *   {@link GatewayClientError} (`{ ok: false }` ack, ack timeout, lost connection).

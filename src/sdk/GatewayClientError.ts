@@ -1,6 +1,5 @@
-import type { ErrorCode } from '../errors/GatewayError.js';
+import type { ErrorCode } from '../contract/index.js';
 import type { HandshakeCode } from '../errors/HandshakeError.js';
-import type { ErrorEventPayload } from '../socket/events.js';
 
 /**
  * What a {@link GatewayClientError} can say: the contract's ack codes (section 2), the handshake
@@ -43,11 +42,6 @@ export class GatewayClientError extends Error implements GatewayClientErrorBody 
   /** An error of the client's own making, retryable as the code says. */
   static of(code: GatewayClientErrorCode, message: string, event?: string, retryAfterMs?: number): GatewayClientError {
     return new GatewayClientError({ code, message, retryable: RETRYABLE.has(code), retry_after_ms: retryAfterMs, event });
-  }
-
-  /** From an `error` event's payload (contract sections 1 and 2). */
-  static fromEvent(p: ErrorEventPayload): GatewayClientError {
-    return GatewayClientError.of(p.code, p.message, p.event, p.retry_after_ms);
   }
 }
 

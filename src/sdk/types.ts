@@ -1,15 +1,13 @@
 import type { ManagerOptions, SocketOptions } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, ServerToClientEvents } from '../socket/events.js';
+import type { ClientEventName, ServerEventName, ServerToClientEvents } from '../contract/index.js';
 import type { GatewayClientError } from './GatewayClientError.js';
 
 /** Every client → server event (all of them take an ack). */
-export type ClientEvent = keyof ClientToServerEvents;
-/** The payload of a client → server event, from the contract's event map. */
-export type PayloadOf<E extends ClientEvent> = Parameters<ClientToServerEvents[E]>[0];
-/** What a successful ack carries besides `ok: true`, from the contract's event map. */
-export type AckDataOf<E extends ClientEvent> = NonNullable<Parameters<ClientToServerEvents[E]>[1]> extends Ack<infer T> ? T : never;
+export type ClientEvent = ClientEventName;
 /** Every server → client event. */
-export type ServerEvent = keyof ServerToClientEvents;
+export type ServerEvent = ServerEventName;
+/** The payload of a client event and its ack's data, from the contract. */
+export type { AckDataOf, PayloadOf } from '../contract/index.js';
 /** The listener of a server → client event. */
 export type ListenerOf<E extends ServerEvent> = ServerToClientEvents[E];
 /** The payload of the `connected` greeting. */

@@ -1,6 +1,26 @@
+import { rooms } from '../contract/index.js';
+import type { InFlight } from '../lifecycle/InFlight.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { PresenceService } from '../presence/PresenceService.js';
+import type { PresenceStore } from '../presence/PresenceStore.js';
+import type { TypingTracker } from '../typing/TypingTracker.js';
 import type { Dispatcher } from './dispatcher.js';
-import { rooms } from './events.js';
-import type { GatewayServices, GatewaySocket } from './types.js';
+import type { GatewaySocket } from '../io/GatewayServer.js';
+
+/** What a socket's lifecycle uses. */
+export interface ConnectionDeps {
+  dispatcher: Dispatcher;
+  presence: PresenceService;
+  presenceStore: PresenceStore;
+  typing: TypingTracker;
+  metrics: Metrics;
+  logger: Logger;
+  /** Presence updates a graceful shutdown waits for. */
+  inFlight: InFlight;
+  presenceBroadcast: 'scoped' | 'global';
+  idleTimeoutMs: number;
+}
 
 /** setTimeout cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -9,22 +29,22 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * One accepted socket from `connection` to `disconnect`: rooms, presence, the `connected`
  * greeting, token expiry and idle timeout.
  */
-export function onConnection(services: GatewayServices, dispatcher: Dispatcher, socket: GatewaySocket): void {
-  const { presence, typing, metrics, logger, inFlight } = services;
+export function onConnection(deps: ConnectionDeps, socket: GatewaySocket): void {
+  const { dispatcher, presence, typing, metrics, logger, inFlight } = deps;
   const userId = socket.data.userId;
   metrics.connections.inc();
   void socket.join(rooms.user(userId));
   dispatcher.attach(socket);
   const timers: SocketTimers = {};
-  armExpiry(socket, timers, services);
-  armIdle(socket, timers, services);
+  armExpiry(socket, timers, deps);
+  armIdle(socket, timers, deps);
 
   // A presence store that is down must not cost the client its session: greet anyway; the
   // cluster repair records the socket once the store is back.
   const joined = presence
     .socketConnected(userId, socket.id)
     .catch((e: Error) => logger.warn('presence add failed', { user_id: userId, error: e.message }))
-    .then(() => greet(services, socket));
+    .then(() => greet(deps, socket));
   let chatRooms: string[] = [];
   socket.on('disconnecting', () => {
     chatRooms = [...socket.rooms].filter(rooms.isChat);
@@ -45,10 +65,10 @@ export function onConnection(services: GatewayServices, dispatcher: Dispatcher, 
 }
 
 /** Sent once presence knows the socket, so the user is online when told it is connected. */
-async function greet(services: GatewayServices, socket: GatewaySocket): Promise<void> {
+async function greet(deps: ConnectionDeps, socket: GatewaySocket): Promise<void> {
   socket.emit('connected', { socket_id: socket.id, user_id: socket.data.userId, server_time: new Date().toISOString() });
-  if (services.config.presenceBroadcast === 'global') {
-    const users = await services.presenceStore.listOnline(1000).catch(() => null);
+  if (deps.presenceBroadcast === 'global') {
+    const users = await deps.presenceStore.listOnline(1000).catch(() => null);
     if (users) socket.emit('online_users', { users });
   }
 }
@@ -60,28 +80,28 @@ interface SocketTimers {
 }
 
 /** Disconnects with `error {AUTH_EXPIRED}` when the token expires, unless refreshed meanwhile. */
-function armExpiry(socket: GatewaySocket, timers: SocketTimers, services: GatewayServices): void {
+function armExpiry(socket: GatewaySocket, timers: SocketTimers, deps: ConnectionDeps): void {
   const expiresAt = socket.data.tokenExpiresAt;
   if (expiresAt === null) return;
   const left = expiresAt - Date.now();
   if (left > 0) {
-    timers.expiry = setTimeout(() => armExpiry(socket, timers, services), Math.min(left, MAX_TIMER_MS));
+    timers.expiry = setTimeout(() => armExpiry(socket, timers, deps), Math.min(left, MAX_TIMER_MS));
     return;
   }
-  services.logger.info('token expired, disconnecting', { user_id: socket.data.userId });
-  services.metrics.disconnects.inc({ reason: 'auth_expired' });
+  deps.logger.info('token expired, disconnecting', { user_id: socket.data.userId });
+  deps.metrics.disconnects.inc({ reason: 'auth_expired' });
   socket.emit('error', { code: 'AUTH_EXPIRED', message: 'token expired' });
   socket.disconnect(true);
 }
 
 /** Closes sockets that sent no event for IDLE_TIMEOUT_MS (pings do not count). */
-function armIdle(socket: GatewaySocket, timers: SocketTimers, services: GatewayServices): void {
-  const timeoutMs = services.config.idleTimeoutMs;
+function armIdle(socket: GatewaySocket, timers: SocketTimers, deps: ConnectionDeps): void {
+  const timeoutMs = deps.idleTimeoutMs;
   const idle = Date.now() - socket.data.lastActivityAt;
   if (idle < timeoutMs) {
-    timers.idle = setTimeout(() => armIdle(socket, timers, services), timeoutMs - idle);
+    timers.idle = setTimeout(() => armIdle(socket, timers, deps), timeoutMs - idle);
     return;
   }
-  services.metrics.disconnects.inc({ reason: 'idle' });
+  deps.metrics.disconnects.inc({ reason: 'idle' });
   socket.disconnect(true);
 }

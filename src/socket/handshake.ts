@@ -7,7 +7,7 @@ import type { GatewayConfig } from '../config/config.js';
 import { HandshakeError } from '../errors/HandshakeError.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PresenceStore } from '../presence/PresenceStore.js';
-import type { GatewaySocket } from './types.js';
+import type { GatewaySocket } from '../io/GatewayServer.js';
 
 type Next = (err?: Error) => void;
 

@@ -1,45 +1,5 @@
-import type { Server, Socket } from 'socket.io';
-import type { z } from 'zod';
-import type { AuthClient } from '../clients/AuthClient.js';
-import type { ChatClient } from '../clients/ChatClient.js';
-import type { SinkPublisher } from '../clients/SinkPublisher.js';
-import type { GatewayConfig, RateLimitFamily } from '../config/config.js';
-import type { EventRateLimiter } from '../limits/EventRateLimiter.js';
-import type { FloodGuard } from '../limits/FloodGuard.js';
-import type { InFlight } from '../lifecycle/InFlight.js';
-import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { PresenceService } from '../presence/PresenceService.js';
-import type { PresenceStore } from '../presence/PresenceStore.js';
-import type { MembershipCache } from '../rooms/MembershipCache.js';
-import type { TokenVerifier } from '../auth/TokenVerifier.js';
-import type { TypingTracker } from '../typing/TypingTracker.js';
-import type { ClientEventName, ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './events.js';
-
-export type GatewayServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-export type GatewaySocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-
-/** What handlers may use; built once by the composition root. */
-export interface GatewayServices {
-  config: GatewayConfig;
-  io: GatewayServer;
-  presenceStore: PresenceStore;
-  presence: PresenceService;
-  chat: ChatClient;
-  auth?: AuthClient;
-  verifier: TokenVerifier;
-  membership: MembershipCache;
-  typing: TypingTracker;
-  limiter: EventRateLimiter;
-  floodGuard: FloodGuard;
-  sinks: SinkPublisher;
-  logger: Logger;
-  metrics: Metrics;
-  /** Handlers and presence updates a graceful shutdown waits for. */
-  inFlight: InFlight;
-  /** True once the instance drains: new events are refused as retryable. */
-  draining: () => boolean;
-}
+import type { AckDataOf, ClientEventMap, ClientEvents, ParsedPayloadOf } from '../contract/index.js';
+import type { GatewaySocket } from '../io/GatewayServer.js';
 
 /** One client event being handled. */
 export interface EventContext {
@@ -47,19 +7,19 @@ export interface EventContext {
   /** From the token, never from a payload. */
   userId: string;
   requestId: string;
-  services: GatewayServices;
 }
 
-/** A client event: its rate-limit family, payload schema and handler. */
-export interface EventHandler<S extends z.ZodType = z.ZodType> {
-  event: ClientEventName;
-  family: RateLimitFamily;
-  schema: S;
-  /** Does the work; returns the ack's data (without `ok`), or throws a GatewayError. */
-  handle(ctx: EventContext, payload: z.output<S>): Promise<object>;
-}
+/**
+ * The handler of client event `E`: gets the validated payload, does the work, and resolves with
+ * the ack's data as the contract types it (a wrong ack does not compile), or throws a GatewayError.
+ */
+export type EventHandler<E extends keyof C, C extends ClientEventMap = ClientEvents> = (
+  ctx: EventContext,
+  payload: ParsedPayloadOf<E, C>,
+) => Promise<AckDataOf<E, C>>;
 
-/** Declares a handler with its payload type inferred from its schema. */
-export function defineHandler<S extends z.ZodType>(h: EventHandler<S>): EventHandler<S> {
-  return h;
-}
+/** Handlers of some of the events of `C`, as a handler family's factory returns them. */
+export type HandlersOf<E extends keyof C, C extends ClientEventMap = ClientEvents> = { [K in E]: EventHandler<K, C> };
+
+/** A handler for every event of `C`: what the dispatcher needs. */
+export type EventHandlers<C extends ClientEventMap = ClientEvents> = HandlersOf<keyof C, C>;

@@ -1,5 +1,7 @@
-/** Whom a typing indicator is for: one user, or one room. */
-export type TypingTarget = { receiver_id: string } | { room_id: string };
+import type { ParsedPayloadOf } from '../contract/index.js';
+
+/** Whom a typing indicator is for: one user, or one room (`typing`'s validated payload). */
+export type TypingTarget = ParsedPayloadOf<'typing'>;
 
 interface ActiveTyping {
   userId: string;

@@ -66,17 +66,15 @@ export function presenceStoreContract(name: string, makeStore: () => Promise<Sto
         expect((await store.removeSocket('alice', 's1')).lastForUser).to.equal(false);
         expect(await store.socketCount('alice')).to.equal(1);
         expect(await store.onlineAmong(['alice'])).to.deep.equal(['alice']);
-        expect(await store.lastSeen('alice')).to.equal(undefined);
       });
 
-      it('reports removing the last socket as the offline transition with an ISO last-seen time, and remembers it', async () => {
+      it('reports removing the last socket as the offline transition with an ISO last-seen time', async () => {
         await store.addSocket('alice', 's1');
         const before = Date.now();
         const result = await store.removeSocket('alice', 's1');
         expect(result.lastForUser).to.equal(true);
         expectIsoTime(result.lastSeen, 'lastSeen');
         expect(Date.parse(result.lastSeen)).to.be.at.least(before - 1000);
-        expect(await store.lastSeen('alice')).to.equal(result.lastSeen);
         expect(await store.socketCount('alice')).to.equal(0);
         expect(await store.countOnline()).to.equal(0);
         expect(await store.onlineAmong(['alice'])).to.deep.equal([]);
@@ -84,7 +82,6 @@ export function presenceStoreContract(name: string, makeStore: () => Promise<Sto
 
       it('treats removing a socket of an unknown user as a no-op that is no transition', async () => {
         expect((await store.removeSocket('nobody', 's1')).lastForUser).to.equal(false);
-        expect(await store.lastSeen('nobody')).to.equal(undefined);
         expect(await store.countOnline()).to.equal(0);
       });
 
@@ -92,13 +89,11 @@ export function presenceStoreContract(name: string, makeStore: () => Promise<Sto
         await store.addSocket('alice', 's1');
         expect((await store.removeSocket('alice', 'not-registered')).lastForUser).to.equal(false);
         expect(await store.socketCount('alice')).to.equal(1);
-        expect(await store.lastSeen('alice')).to.equal(undefined);
       });
 
       it('treats removing a socket under a user it was not added for as a no-op', async () => {
         await store.addSocket('alice', 's1');
         expect((await store.removeSocket('bob', 's1')).lastForUser).to.equal(false);
-        expect(await store.lastSeen('bob')).to.equal(undefined);
         expect(await store.socketCount('alice')).to.equal(1);
         // alice's socket is still hers: removing it takes her offline.
         expect((await store.removeSocket('alice', 's1')).lastForUser).to.equal(true);
@@ -110,27 +105,6 @@ export function presenceStoreContract(name: string, makeStore: () => Promise<Sto
         await store.removeSocket('alice', 's1');
         expect((await store.removeSocket('alice', 's1')).lastForUser).to.equal(false);
         expect(await store.socketCount('alice')).to.equal(1);
-      });
-    });
-
-    describe('lastSeen', () => {
-      it('is unknown for a user never seen going offline', async () => {
-        await store.addSocket('alice', 's1');
-        expect(await store.lastSeen('alice')).to.equal(undefined);
-        expect(await store.lastSeen('nobody')).to.equal(undefined);
-      });
-
-      it('is forgotten when the user comes back online, and recorded anew on the next offline transition', async () => {
-        await store.addSocket('alice', 's1');
-        await store.removeSocket('alice', 's1');
-        expect(await store.lastSeen('alice')).to.be.a('string');
-
-        expect((await store.addSocket('alice', 's2')).firstForUser).to.equal(true);
-        expect(await store.lastSeen('alice')).to.equal(undefined);
-
-        const again = await store.removeSocket('alice', 's2');
-        expect(again.lastForUser).to.equal(true);
-        expect(await store.lastSeen('alice')).to.equal(again.lastSeen);
       });
     });
 

@@ -143,7 +143,7 @@ describe('demo web app in Chromium: alice and bob chat through the gateway', fun
 
   it('shows a reconnect banner while the network is gone, and hides it once connected again', async () => {
     await alice.page.context().setOffline(true);
-    for (const socket of stack.gateway.services.io.sockets.sockets.values()) if (socket.data.userId === 'alice') socket.conn.close();
+    for (const socket of stack.gateway.io.sockets.sockets.values()) if (socket.data.userId === 'alice') socket.conn.close();
     await alice.page.locator('#banner', { hasText: 'Connection lost. Reconnecting…' }).waitFor();
     expect(await alice.page.locator('#conn').getAttribute('data-state')).to.equal('reconnecting');
     await alice.page.screenshot({ path: RECONNECTING_SCREENSHOT });

@@ -255,6 +255,7 @@ describe('messages', function () {
       ['a receiver_id over 128 characters', { ...valid, receiver_id: 'b'.repeat(129) }],
       ['an empty receiver_id', { ...valid, receiver_id: '' }],
       ['send_group_message without room_id', valid, 'send_group_message'],
+      ['send_group_message with a receiver_id besides its room_id', { ...valid, room_id: 'r1' }, 'send_group_message'],
     ];
 
     for (const [what, payload, event = 'send_message'] of cases) {

@@ -130,7 +130,7 @@ describe('typed client (GatewayClient) against a real gateway', () => {
 
     const sending = alice.sendMessage({ receiver_id: 'bob', content: 'through a dropped connection' });
     await waitFor(() => storedPosts(stack).length > before, 3000, 'the first attempt at the chat-service');
-    stack.gateway.services.io.sockets.sockets.get(firstSocket)!.conn.close(); // the network drops
+    stack.gateway.io.sockets.sockets.get(firstSocket)!.conn.close(); // the network drops
     const { message } = await sending;
 
     expect(seen.map((s) => s.state)).to.include.members(['reconnecting', 'connected']);
@@ -181,7 +181,7 @@ describe('typed client (GatewayClient) against a real gateway', () => {
     expect(alice.state).to.equal('closed');
     expect(await rejection(alice.sendMessage({ receiver_id: 'bob', content: 'too late' }))).to.include({ code: 'CLOSED', retryable: false });
     await sleep(150);
-    expect(stack.gateway.services.io.sockets.sockets.size).to.equal(0);
+    expect(stack.gateway.io.sockets.sockets.size).to.equal(0);
   });
 });
 

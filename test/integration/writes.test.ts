@@ -13,7 +13,7 @@ interface EngineConnection {
 }
 
 function engineConnection(stack: Stack, engineSid: string): EngineConnection {
-  return (stack.gateway.services.io.engine as unknown as { clients: Record<string, EngineConnection> }).clients[engineSid];
+  return (stack.gateway.io.engine as unknown as { clients: Record<string, EngineConnection> }).clients[engineSid];
 }
 
 /** What the gateway's side of a websocket wrote to the TCP socket: one entry per write call. */

@@ -20,8 +20,9 @@ export async function correctCalls(): Promise<void> {
   await client.typing({ receiver_id: 'bob' });
   await client.stopTyping({ room_id: 'general' });
   const receipt = await client.markRead({ message_id: id });
-  assertType<Equal<typeof receipt.status, 'delivered' | 'read'>>(true);
-  await client.markDelivered({ message_id: id });
+  assertType<Equal<typeof receipt.status, 'read'>>(true);
+  const delivered = await client.markDelivered({ message_id: id });
+  assertType<Equal<typeof delivered.status, 'delivered'>>(true);
   await client.deleteMessage({ message_id: id });
   const { users } = await client.getOnlineUsers();
   const { online } = await client.subscribePresence({ user_ids: users });
@@ -56,6 +57,12 @@ export async function wrongCalls(): Promise<void> {
   await client.sendMessage({ receiver_id: ['bob'], content: 'hi' });
   // @ts-expect-error send_group_message needs room_id
   await client.sendGroupMessage({ receiver_id: 'bob', content: 'hi' });
+  // @ts-expect-error send_group_message takes no receiver_id
+  await client.sendGroupMessage({ room_id: 'general', receiver_id: 'bob', content: 'hi' });
+  // @ts-expect-error send_message takes exactly one of receiver_id and room_id
+  await client.sendMessage({ receiver_id: 'bob', room_id: 'general', content: 'hi' });
+  // @ts-expect-error typing names a receiver or a room
+  await client.typing({});
   // @ts-expect-error room_id is required
   await client.joinRoom({});
   // @ts-expect-error message_id is a string

@@ -6,35 +6,21 @@ import { DiagnosticSeverity, Parser, type AsyncAPIDocumentInterface, type Operat
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../src/config/config.js';
-import { ERROR_CODES } from '../../src/errors/GatewayError.js';
+import { ERROR_CODES, clientEvents, serverEvents } from '../../src/contract/index.js';
 import type { HandshakeCode } from '../../src/errors/HandshakeError.js';
 import { probeRoutes } from '../../src/http/probes.js';
 import { PUSH_EVENT_PATTERN, RESERVED_PUSH_EVENTS, pushApiRoutes } from '../../src/http/pushApi.js';
-import type { ServerToClientEvents } from '../../src/socket/events.js';
-import { allHandlers } from '../../src/socket/handlers/index.js';
+import { asyncApiYaml } from '../../scripts/asyncapi.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const protocolPath = resolve(root, '../shared/PROTOCOL.md');
 const config = loadConfig({ CHAT_SERVICE_URL: 'http://chat.internal:8080', JWT_SECRET: 'a-secret-of-16-chars-or-more' });
 
-/** Every key of ServerToClientEvents; the type below fails to compile when one is missing. */
-const SERVER_EVENTS = [
-  'connected',
-  'receive_message',
-  'message_sent',
-  'online_users',
-  'user_connected',
-  'user_disconnected',
-  'user_typing',
-  'user_stop_typing',
-  'message_status_update',
-  'message_read_receipt',
-  'message_deleted',
-  'server_shutdown',
-  'error',
-] as const satisfies readonly (keyof ServerToClientEvents)[];
+/** The contract's events: what the gateway validates and emits. */
+const SERVER_EVENTS = Object.keys(serverEvents);
+const CLIENT_EVENTS = Object.keys(clientEvents) as Array<keyof typeof clientEvents>;
+
 type Unlisted<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : Exclude<All, Listed>;
-const serverEventsComplete: Unlisted<keyof ServerToClientEvents, (typeof SERVER_EVENTS)[number]> = true;
 
 /** Every code a refused handshake carries; same compile-time completeness check. */
 const HANDSHAKE_CODES = [
@@ -47,9 +33,6 @@ const HANDSHAKE_CODES = [
   'SERVER_BUSY',
 ] as const satisfies readonly HandshakeCode[];
 const handshakeCodesComplete: Unlisted<HandshakeCode, (typeof HANDSHAKE_CODES)[number]> = true;
-
-/** The events the gateway registers a handler for. */
-const clientEvents = allHandlers(config).map((h) => h.event);
 
 /** Untyped access into the parsed YAML. */
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -118,13 +101,17 @@ describe('API documents', () => {
       for (const s of document.servers().all()) expect(s.security()).to.have.length(3);
     });
 
-    it('documents exactly the client events the gateway registers, as receive operations', () => {
+    it('is what `npm run docs:asyncapi` writes from the contract (run it after changing src/contract/)', () => {
+      expect(readDoc('asyncapi.yaml') === asyncApiYaml(), 'docs/asyncapi.yaml is up to date').to.equal(true);
+    });
+
+    it('documents exactly the client events of the contract, as receive operations', () => {
       const received = document.operations().filterByReceive().flatMap(addressOf);
-      expect(sorted(received)).to.deep.equal(sorted(clientEvents));
+      expect(sorted(received)).to.deep.equal(sorted(CLIENT_EVENTS));
       expect(new Set(received).size, 'no event documented twice').to.equal(received.length);
     });
 
-    it('models every client event ack as a reply that is either { ok: true, ... } or { ok: false, error }', () => {
+    it('models every client event ack as a reply that is either { ok: true, ... } or { ok: false, error } with the codes the contract lists', () => {
       for (const op of document.operations().filterByReceive()) {
         const [event] = addressOf(op);
         const replies = op.reply()?.messages().all() ?? [];
@@ -134,12 +121,13 @@ describe('API documents', () => {
         const oks = variants!.map((v) => v.properties?.ok?.const);
         expect(oks, `${event} ack variants`).to.have.members([true, false]);
         const failure = variants!.find((v) => v.properties.ok.const === false)!;
-        expect(failure.properties.error.properties.code.enum, `${event} failure codes`).to.deep.equal([...ERROR_CODES]);
+        const codes = clientEvents[event as keyof typeof clientEvents].errors;
+        expect(failure.properties.error.properties.code.enum, `${event} failure codes`).to.deep.equal([...codes]);
+        expect(codes, `${event} failure codes`).to.include.members(['VALIDATION_FAILED', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE', 'INTERNAL']);
       }
     });
 
-    it('documents every server event of the typed event map, and connect_error, as send operations', () => {
-      expect(serverEventsComplete).to.equal(true);
+    it('documents every server event of the contract, and connect_error, as send operations', () => {
       const sent = document.operations().filterBySend().flatMap(addressOf);
       expect(sent).to.include.members([...SERVER_EVENTS, 'connect_error']);
       for (const event of [...SERVER_EVENTS, 'connect_error']) {
@@ -163,8 +151,10 @@ describe('API documents', () => {
       expect(s.Id).to.include({ type: 'string', minLength: 1, maxLength: 128 });
       expect(s.UserIdList.maxItems).to.equal(1000);
       expect(s.ClientMsgId).to.include({ minLength: 1, maxLength: 64 });
-      expect(s.MessageContent).to.include({ minLength: 1, maxLength: config.maxMessageLength });
-      expect(s.MessageType.enum).to.deep.equal(config.messageTypes);
+      const message = raw.components.messages.SendMessage.payload as Json;
+      expect(message.properties.content).to.include({ minLength: 1, maxLength: config.maxMessageLength });
+      expect(message.properties.message_type.enum).to.deep.equal(config.messageTypes);
+      expect(message.oneOf, 'exactly one of receiver_id and room_id').to.have.length(2);
       expect(s.AckError.properties.code.$ref).to.equal('#/components/schemas/ErrorCode');
       expect(s.AckError.required).to.have.members(['code', 'message', 'retryable']);
       expect(s.AckError.properties).to.have.property('retry_after_ms');
@@ -172,14 +162,18 @@ describe('API documents', () => {
       expect(s.ChatMessage.required).to.have.members(['message_id', 'sender_id', 'content', 'message_type', 'created_at']);
     });
 
-    it('lists the same events as the tables of PROTOCOL.md sections 3 and 4', function () {
+    it('has every event of the tables of PROTOCOL.md sections 3 and 4, and only events PROTOCOL.md names', function () {
       if (!existsSync(protocolPath)) {
         console.warn(`api-docs: ${protocolPath} is missing; skipping the PROTOCOL.md cross-check`);
         this.skip();
       }
       const markdown = readFileSync(protocolPath, 'utf8');
-      expect(sorted(protocolTableEvents(markdown, 4))).to.deep.equal(sorted(SERVER_EVENTS));
-      expect(sorted(protocolTableEvents(markdown, 3))).to.deep.equal(sorted(clientEvents));
+      expect(SERVER_EVENTS).to.include.members(protocolTableEvents(markdown, 4));
+      expect(CLIENT_EVENTS).to.include.members(protocolTableEvents(markdown, 3));
+      // v2 adds client events in the tables of sections 8 to 11, and server events in their text.
+      const clientTables = [3, 8, 9, 10, 11].flatMap((section) => protocolTableEvents(markdown, section));
+      expect(clientTables).to.include.members(CLIENT_EVENTS);
+      for (const event of SERVER_EVENTS) expect(markdown, `PROTOCOL.md names ${event}`).to.include(`\`${event}\``);
     });
   });
 

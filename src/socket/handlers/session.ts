@@ -1,24 +1,21 @@
-import { z } from 'zod';
+import type { TokenVerifier } from '../../auth/TokenVerifier.js';
 import { errors } from '../../errors/GatewayError.js';
 import { HandshakeError } from '../../errors/HandshakeError.js';
-import { defineHandler } from '../types.js';
+import type { HandlersOf } from '../types.js';
 
 /** `refresh_token`: a newer valid token for the same user pushes the expiry back. */
-export const sessionHandlers = [
-  defineHandler({
-    event: 'refresh_token',
-    family: 'auth',
-    schema: z.object({ token: z.string().min(1).max(8192) }),
-    async handle(ctx, { token }) {
-      const identity = await ctx.services.verifier.verify(token, ctx.requestId).catch((e: unknown) => {
+export function sessionHandlers(verifier: TokenVerifier): HandlersOf<'refresh_token'> {
+  return {
+    async refresh_token(ctx, { token }) {
+      const identity = await verifier.verify(token, ctx.requestId).catch((e: unknown) => {
         throw refusal(e);
       });
       if (identity.userId !== ctx.userId) throw errors.forbidden('token is for another user');
       ctx.socket.data.tokenExpiresAt = identity.expiresAt;
       return { expires_at: identity.expiresAt === null ? null : new Date(identity.expiresAt).toISOString() };
     },
-  }),
-];
+  };
+}
 
 /** A refused token as an event error: expired stays AUTH_EXPIRED, a bad one is FORBIDDEN. */
 function refusal(e: unknown) {

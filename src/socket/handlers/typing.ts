@@ -1,39 +1,34 @@
-import { rooms } from '../events.js';
-import { target } from '../schemas.js';
-import { defineHandler, type EventContext } from '../types.js';
-import type { TypingTarget } from '../../typing/TypingTracker.js';
+import { rooms } from '../../contract/index.js';
+import type { MembershipCache } from '../../rooms/MembershipCache.js';
+import type { TypingTarget, TypingTracker } from '../../typing/TypingTracker.js';
+import type { GatewayServer } from '../../io/GatewayServer.js';
+import type { HandlersOf } from '../types.js';
 
 type TypingEvent = 'user_typing' | 'user_stop_typing';
 
 /** Tells the receiver's devices or the room, never the typist's own sockets. */
-export function relayTyping(services: EventContext['services'], event: TypingEvent, userId: string, t: TypingTarget): void {
+export function relayTyping(io: GatewayServer, event: TypingEvent, userId: string, t: TypingTarget): void {
   const to = 'room_id' in t ? rooms.chat(t.room_id) : rooms.user(t.receiver_id);
   // Volatile: a typing indicator that cannot be written now is worthless later, so it is never queued.
-  services.io.to(to).except(rooms.user(userId)).volatile.emit(event, { user_id: userId, ...t });
+  io.to(to).except(rooms.user(userId)).volatile.emit(event, { user_id: userId, ...t });
 }
 
-async function requireRoomMember(ctx: EventContext, t: TypingTarget): Promise<void> {
-  if ('room_id' in t) await ctx.services.membership.require(t.room_id, ctx.userId, ctx.requestId);
+export interface TypingDeps {
+  io: GatewayServer;
+  membership: MembershipCache;
+  typing: TypingTracker;
 }
 
-export const typingHandlers = [
-  defineHandler({
-    event: 'typing',
-    family: 'typing',
-    schema: target,
-    async handle(ctx, t) {
-      await requireRoomMember(ctx, t);
-      if (ctx.services.typing.start(ctx.userId, ctx.socket.id, t)) relayTyping(ctx.services, 'user_typing', ctx.userId, t);
+export function typingHandlers({ io, membership, typing }: TypingDeps): HandlersOf<'typing' | 'stop_typing'> {
+  return {
+    async typing(ctx, t) {
+      if ('room_id' in t) await membership.require(t.room_id, ctx.userId, ctx.requestId);
+      if (typing.start(ctx.userId, ctx.socket.id, t)) relayTyping(io, 'user_typing', ctx.userId, t);
       return {};
     },
-  }),
-  defineHandler({
-    event: 'stop_typing',
-    family: 'typing',
-    schema: target,
-    async handle(ctx, t) {
-      if (ctx.services.typing.stop(ctx.userId, t)) relayTyping(ctx.services, 'user_stop_typing', ctx.userId, t);
+    async stop_typing(ctx, t) {
+      if (typing.stop(ctx.userId, t)) relayTyping(io, 'user_stop_typing', ctx.userId, t);
       return {};
     },
-  }),
-];
+  };
+}

@@ -87,7 +87,7 @@ function silentPeer(): Promise<ScenarioResult> {
     const started = performance.now();
     const closed = nextEvent(socket, 'disconnect', 5000).then(() => true, () => false);
     ws.pause(); // stops reading: pings are never seen, so never answered
-    const wasClosed = await waitFor(() => stack.gateway.services.io.engine.clientsCount === 0, 5000).then(() => true, () => false);
+    const wasClosed = await waitFor(() => stack.gateway.io.engine.clientsCount === 0, 5000).then(() => true, () => false);
     ws.resume();
     await closed;
     return {
@@ -113,7 +113,7 @@ function slowReader(intensity: Intensity): Promise<ScenarioResult> {
       const chunk = 'x'.repeat(60_000);
       let sent = 0;
       for (; sent < pushes; sent++) {
-        const connected = stack.gateway.services.io.engine.clientsCount > 0;
+        const connected = stack.gateway.io.engine.clientsCount > 0;
         if (!connected) break;
         await fetch(`${stack.url}/api/v1/push`, {
           method: 'POST',
@@ -122,7 +122,7 @@ function slowReader(intensity: Intensity): Promise<ScenarioResult> {
         });
       }
       const rssPeak = rssMiB();
-      const disconnected = await waitFor(() => stack.gateway.services.io.engine.clientsCount === 0, 5000).then(() => true, () => false);
+      const disconnected = await waitFor(() => stack.gateway.io.engine.clientsCount === 0, 5000).then(() => true, () => false);
       const metrics = await (await fetch(`${stack.url}/metrics`)).text();
       const counted = /gateway_forced_disconnects_total\{reason="slow_consumer"\} (\d+)/.exec(metrics)?.[1] ?? '0';
       return {

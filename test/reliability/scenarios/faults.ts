@@ -7,7 +7,7 @@ import { io as connectClient, type Socket as ClientSocket } from 'socket.io-clie
 import { startAuthService } from '../../../src/reference/authService.js';
 import { startChatService, type StoredMessage } from '../../../src/reference/chatService.js';
 import { startHttp, type RunningServer } from '../../../src/reference/serviceKit.js';
-import type { ChatMessage } from '../../../src/socket/events.js';
+import type { ChatMessage } from '../../../src/contract/index.js';
 import type { StatusOutcome } from '../../../src/presence/StatusReporter.js';
 import { MESSAGE_WRITES, messageWrites } from '../../support/chatWrites.js';
 import { request, sleep } from '../../support/events.js';

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { io as connectClient } from 'socket.io-client';
 import winston from 'winston';
+import { z } from 'zod';
 import type { Gateway } from '../../../src/app.js';
+import { ERROR_CODES, clientEvents, type ClientEventName } from '../../../src/contract/index.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { RawPollingClient, RawWsClient, type Outcome } from '../../support/rawClient.js';
 import { startStack, type AuthStandIn, type ChatStandIn } from '../../support/stack.js';
@@ -80,38 +82,30 @@ const FORGED_LINE = `\r\n{"level":"error","message":"${FORGED_MESSAGE}"}\r\n`;
 const POLLUTION_KEYS = ['polluted', 'isAdmin', 'pwned'];
 const PROBE_TIMEOUT_MS = 1500;
 
-const CONTRACT_EVENTS = [
-  'send_message',
-  'send_group_message',
-  'join_room',
-  'leave_room',
-  'typing',
-  'stop_typing',
-  'message_delivered',
-  'message_read',
-  'message_read_status',
-  'delete_message',
-  'get_online_users',
-  'presence_subscribe',
-  'presence_unsubscribe',
-  'refresh_token',
-] as const;
-type ContractEvent = (typeof CONTRACT_EVENTS)[number];
-const CONTRACT_FIELDS = [
-  'receiver_id',
-  'room_id',
-  'content',
-  'message_type',
-  'client_msg_id',
-  'reply_to',
-  'metadata',
-  'message_id',
-  'user_ids',
-  'token',
-  'sender_id',
-  'user_id',
-];
-const CONTRACT_CODES = new Set(['VALIDATION_FAILED', 'AUTH_EXPIRED', 'FORBIDDEN', 'NOT_FOUND', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE', 'SERVICE_UNAVAILABLE', 'TIMEOUT', 'INTERNAL']);
+/** The contract's client events, each with the fields of its payload, and its codes. */
+const CONTRACT_EVENTS = Object.keys(clientEvents) as ClientEventName[];
+type ContractEvent = ClientEventName;
+const FIELDS_OF = Object.fromEntries(CONTRACT_EVENTS.map((e) => [e, payloadFields(clientEvents[e].payload)])) as Record<ContractEvent, PayloadFields>;
+/** Every payload field of the contract, and the identity fields a client may (wrongly) claim. */
+const CONTRACT_FIELDS = [...new Set([...Object.values(FIELDS_OF).flatMap((f) => [...f.fields, ...f.oneOf]), 'sender_id', 'user_id'])];
+const CONTRACT_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
+interface PayloadFields {
+  /** Fields a payload may carry. */
+  fields: string[];
+  /** Fields of which a payload carries exactly one (`receiver_id | room_id`). */
+  oneOf: string[];
+}
+
+/** The fields of a payload schema, read from its JSON Schema (the one the documents show). */
+function payloadFields(schema: z.ZodType): PayloadFields {
+  type Json = { properties?: Record<string, Json>; oneOf?: Array<{ required?: string[] }>; not?: object };
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;
+  const oneOf = (json.oneOf ?? []).flatMap((o) => o.required ?? []);
+  // A field whose schema is `not: {}` must be absent (`send_group_message`'s receiver_id).
+  const allowed = Object.entries(json.properties ?? {}).filter(([, field]) => field.not === undefined || Object.keys(field.not).length > 0);
+  return { fields: allowed.map(([f]) => f).filter((f) => !oneOf.includes(f)), oneOf };
+}
 
 // ---------------------------------------------------------------------------------------------
 // The harness: services, a decoy, a gateway whose JSON log lines are read, process watchers.
@@ -761,7 +755,8 @@ async function prototypeKeys(h: Harness, b: Bounds): Promise<FamilyOutcome> {
   const notes: string[] = [];
   let sent = 0;
   const poison = '"__proto__":{"polluted":"yes","isAdmin":true},"constructor":{"prototype":{"pwned":"yes"}},"prototype":{"polluted":"yes"}';
-  const bases: Record<ContractEvent, string> = {
+  /** A valid-looking body per event; an event without one (a new one) gets a harmless field. */
+  const known: Partial<Record<ContractEvent, string>> = {
     send_message: '"receiver_id":"proto-peer","content":"proto"',
     send_group_message: '"room_id":"proto-room","content":"proto"',
     join_room: '"room_id":"proto-room"',
@@ -777,6 +772,7 @@ async function prototypeKeys(h: Harness, b: Bounds): Promise<FamilyOutcome> {
     presence_unsubscribe: '"user_ids":["__proto__","constructor"]',
     refresh_token: '"token":"x"',
   };
+  const bases = Object.fromEntries(CONTRACT_EVENTS.map((e) => [e, known[e] ?? '"unlisted":0']));
   const c = await h.raw('proto');
   const answer = async (frameFor: (id: number) => string) => {
     const id = c.takeAckId();
@@ -1192,23 +1188,9 @@ class Fuzzer {
   /** A payload that is a contract event's plausible shape with random values. */
   plausible(name: ContractEvent): Record<string, unknown> {
     const p: Record<string, unknown> = {};
-    const fields: Record<ContractEvent, string[]> = {
-      send_message: ['receiver_id', 'content', 'client_msg_id', 'message_type', 'metadata'],
-      send_group_message: ['room_id', 'content', 'metadata'],
-      join_room: ['room_id'],
-      leave_room: ['room_id'],
-      typing: ['receiver_id', 'room_id'],
-      stop_typing: ['receiver_id', 'room_id'],
-      message_delivered: ['message_id'],
-      message_read: ['message_id'],
-      message_read_status: ['message_id'],
-      delete_message: ['message_id'],
-      get_online_users: ['user_ids'],
-      presence_subscribe: ['user_ids'],
-      presence_unsubscribe: ['user_ids'],
-      refresh_token: ['token'],
-    };
-    for (const f of fields[name]) {
+    const { fields, oneOf } = FIELDS_OF[name];
+    const chosen = oneOf.length > 0 ? [...fields, this.pick(oneOf)] : fields;
+    for (const f of chosen) {
       if (this.chance(0.15)) continue;
       p[f] = f === 'user_ids' ? times(this.int(5), () => this.string()) : f === 'metadata' ? this.object(2) : this.chance(0.8) ? this.string() || 'x' : this.value(2);
     }
