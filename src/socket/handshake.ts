@@ -5,6 +5,7 @@ import type { LimiterFactory } from '../limits/EventRateLimiter.js';
 import type { HandshakeAdmission } from '../limits/HandshakeAdmission.js';
 import type { GatewayConfig } from '../config/config.js';
 import { HandshakeError } from '../errors/HandshakeError.js';
+import { clientAddress } from '../http/clientAddress.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PresenceStore } from '../presence/PresenceStore.js';
 import type { GatewaySocket } from './types.js';
@@ -44,7 +45,8 @@ export function handshakeMiddleware(deps: HandshakeDeps) {
     try {
       const origin = socket.handshake.headers.origin;
       if (origins.size > 0 && origin !== undefined && !origins.has(origin)) throw new HandshakeError('ORIGIN_FORBIDDEN');
-      await perIp.consume(clientAddress(socket, config.trustProxy)).catch((res: unknown) => {
+      const { address, headers } = socket.handshake;
+      await perIp.consume(clientAddress(address, headers['x-forwarded-for'], config.trustProxyHops)).catch((res: unknown) => {
         throw res instanceof RateLimiterRes ? new HandshakeError('RATE_LIMITED', Math.ceil(res.msBeforeNext)) : res;
       });
       const token = tokenOf(socket);
@@ -79,10 +81,4 @@ function tokenOf(socket: GatewaySocket): string | undefined {
   if (bearer) return bearer;
   const fromQuery = query?.token;
   return typeof fromQuery === 'string' && fromQuery.trim() ? fromQuery.trim() : undefined;
-}
-
-function clientAddress(socket: GatewaySocket, trustProxy: boolean): string {
-  const forwarded = socket.handshake.headers['x-forwarded-for'];
-  if (trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0].trim();
-  return socket.handshake.address;
 }

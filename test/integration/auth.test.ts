@@ -397,4 +397,32 @@ describe('connection caps', () => {
       expect(err.data?.retry_after_ms).to.be.a('number').greaterThan(0);
     });
   });
+
+  /**
+   * The test client plays a client behind `hops` proxies: each handshake forges a new leftmost
+   * X-Forwarded-For entry, then come the entries the proxies appended (`appended`, the client's
+   * real address first).
+   */
+  const behindProxies = (env: Record<string, string>, appended: (client: string) => string[]) => {
+    const stack = useStack({ MAX_CONNECTIONS_PER_IP_PER_MIN: '3', ...env });
+    const via = (client: string, forged: string) => ({ extraHeaders: { 'X-Forwarded-For': [forged, ...appended(client)].join(', ') } });
+
+    it('counts the address the proxies saw, whatever the client writes to the left of it', async () => {
+      for (const [i, user] of ['abe', 'bea', 'cy'].entries()) {
+        expect(await userOf(stack(), { ...via('203.0.113.7', `198.18.0.${i}`), token: stack().token(user) })).to.equal(user);
+      }
+      const err = await refusal(stack(), { ...via('203.0.113.7', '198.18.0.99'), token: stack().token('dee') });
+      expect(err.data?.code).to.equal('RATE_LIMITED');
+      // The limit is the forwarded client's, not the proxy's (all handshakes come from 127.0.0.1).
+      expect(await userOf(stack(), { ...via('203.0.113.8', '198.18.0.99'), token: stack().token('eve') })).to.equal('eve');
+    });
+  };
+
+  describe("MAX_CONNECTIONS_PER_IP_PER_MIN=3 behind one proxy (v1's TRUST_PROXY=true)", () => {
+    behindProxies({ TRUST_PROXY: 'true' }, (client) => [client]);
+  });
+
+  describe('MAX_CONNECTIONS_PER_IP_PER_MIN=3 behind two proxies (TRUST_PROXY_HOPS=2)', () => {
+    behindProxies({ TRUST_PROXY_HOPS: '2' }, (client) => [client, '10.0.0.5']);
+  });
 });
