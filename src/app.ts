@@ -31,6 +31,7 @@ import { PresenceService } from './presence/PresenceService.js';
 import { StatusReporter } from './presence/StatusReporter.js';
 import type { PresenceStore } from './presence/PresenceStore.js';
 import { MembershipCache } from './rooms/MembershipCache.js';
+import { RoomMemberRemoval } from './rooms/RoomMemberRemoval.js';
 import { onConnection } from './socket/connection.js';
 import { Dispatcher } from './socket/dispatcher.js';
 import { allHandlers } from './socket/handlers/index.js';
@@ -120,6 +121,8 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
   const loopDelay = new EventLoopDelay();
   loopDelay.start();
   const admission = new HandshakeAdmission(config.handshakeAdmission, () => loopDelay.currentMs());
+  const membership = new MembershipCache(chat, config.membershipCacheTtlMs);
+  const roomRemoval = new RoomMemberRemoval(io, membership, redis !== undefined);
   const gauges = () => {
     metrics.handshakesInProgress.set(admission.inProgress);
     return refreshGauges(metrics, presenceStore, [chat, auth]);
@@ -142,6 +145,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
       presenceStore,
       metrics,
       logger,
+      removeRoomMembers: (roomId, userIds) => roomRemoval.remove(roomId, userIds),
       stats: async () => ({
         instance_id: config.instanceId,
         connections: io.engine.clientsCount,
@@ -160,7 +164,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     chat,
     auth,
     verifier,
-    membership: new MembershipCache(chat, config.membershipCacheTtlMs),
+    membership,
     typing: new TypingTracker({ timeoutMs: config.typingTimeoutMs, throttleMs: config.typingThrottleMs }, (userId, target) =>
       relayTyping(services, 'user_stop_typing', userId, target),
     ),

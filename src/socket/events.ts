@@ -83,12 +83,16 @@ export interface ServerToClientEvents {
   message_read_receipt: (p: { message_id: string; reader_id: string; read_at: string }) => void;
   message_deleted: (p: { message_id: string; deleted_by: string; receiver_id?: string; room_id?: string }) => void;
   server_shutdown: (p: { reconnect_after_ms: number }) => void;
+  /** The backend removed the user from the room (contract section 5): no more of its events. */
+  room_removed: (p: { room_id: string }) => void;
   error: (p: ErrorEventPayload) => void;
 }
 
 /** Between gateway instances (cluster mode). */
 export interface InterServerEvents {
   ping: () => void;
+  /** Take these users' sockets out of the room here; answers which of the users had one in it. */
+  remove_room_members: (roomId: string, userIds: string[], ack: (removed: string[]) => void) => void;
 }
 
 /** What the gateway keeps on each socket. */

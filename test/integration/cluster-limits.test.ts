@@ -2,34 +2,8 @@ import { expect } from 'chai';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { messageWrites } from '../support/chatWrites.js';
 import { connectError, request } from '../support/events.js';
-import { requireRedis, startRedis, type RedisServer } from '../support/redis.js';
+import { useGatewayPair } from '../support/gatewayPair.js';
 import { expectFailure, uniqueId } from '../support/scenarios.js';
-import { startStack, type Stack } from '../support/stack.js';
-
-/**
- * Two in-process gateways on one Redis, sharing A's reference services. Started before the
- * enclosing `describe`'s tests (each describe gets a Redis of its own), stopped after them.
- */
-function useCluster(env: Record<string, string>): () => { a: Stack; b: Stack } {
-  let redis: RedisServer | undefined;
-  let a: Stack | undefined;
-  let b: Stack | undefined;
-  before(async function () {
-    requireRedis(this);
-    redis = await startRedis();
-    a = await startStack({ ...env, REDIS_URL: redis.url, INSTANCE_ID: 'gw-a' });
-    b = await startStack({ ...env, REDIS_URL: redis.url, INSTANCE_ID: 'gw-b', CHAT_SERVICE_URL: a.chat.url, AUTH_SERVICE_URL: a.auth.url });
-  });
-  after(async () => {
-    await b?.stop();
-    await a?.stop();
-    await redis?.stop();
-  });
-  return () => {
-    if (!a || !b) throw new Error('the cluster is not running (use it inside a test)');
-    return { a, b };
-  };
-}
 
 /** Asserts the contract's RATE_LIMITED failure, with a positive retry_after_ms. */
 function expectRateLimited(ack: any): void {
@@ -38,7 +12,7 @@ function expectRateLimited(ack: any): void {
 }
 
 describe('cluster: rate limits shared through Redis', () => {
-  const cluster = useCluster({ RATE_LIMIT_MESSAGES: '3/60' });
+  const cluster = useGatewayPair({ RATE_LIMIT_MESSAGES: '3/60' });
 
   /** A fresh user with one socket on each instance, and someone to write to. */
   async function userOnBoth() {
@@ -69,7 +43,7 @@ describe('cluster: rate limits shared through Redis', () => {
 });
 
 describe('cluster: MAX_CONNECTIONS_PER_IP_PER_MIN shared through Redis', () => {
-  const cluster = useCluster({ MAX_CONNECTIONS_PER_IP_PER_MIN: '3' });
+  const cluster = useGatewayPair({ MAX_CONNECTIONS_PER_IP_PER_MIN: '3' });
 
   it('refuses the 4th handshake from one address across both instances with RATE_LIMITED', async () => {
     const { a, b } = cluster();
