@@ -187,7 +187,9 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
       logger,
     });
   }
-  io.use(handshakeMiddleware({ config, verifier, presenceStore, metrics, limiterFactory, accepting: () => accepting, admission }));
+  io.use(
+    handshakeMiddleware({ config, verifier, presence: services.presence, metrics, logger, limiterFactory, accepting: () => accepting, admission }),
+  );
   io.on('connection', (socket) => onConnection(services, dispatcher, socket));
   const slowConsumers = new SlowConsumerGuard(io, config.maxBufferedBytes, metrics, logger);
   slowConsumers.start();

@@ -3,7 +3,9 @@ import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { collect, connectError, nextEvent, request, sleep, waitFor } from '../support/events.js';
+import { handshakesTogether } from '../support/handshakes.js';
 import { sample, scrape } from '../support/metrics.js';
+import { health } from '../support/scenarios.js';
 import { startStack, TEST_SECRET, type ConnectOptions, type Stack } from '../support/stack.js';
 
 /** Contract section 1 (connecting) and `refresh_token`. */
@@ -384,6 +386,30 @@ describe('connection caps', () => {
       expect((await refusal(stack(), { token: stack().token('tia') })).data?.code).to.equal('RATE_LIMITED');
       first.disconnect();
       await waitFor(() => userOf(stack(), { token: stack().token('tia') }).then(() => true, () => false), 3000, 'a third socket of tia');
+    });
+  });
+
+  describe('MAX_SOCKETS_PER_USER=2 with handshakes in parallel (AUTH_MODE=remote)', () => {
+    const stack = useStack({ MAX_SOCKETS_PER_USER: '2', RATE_LIMIT_ENABLED: 'false', AUTH_MODE: 'remote', JWT_SECRET: '' });
+    it('admits exactly 2 of 8 handshakes of one user that complete together, refusing the rest with RATE_LIMITED', async () => {
+      const { outcomes } = await handshakesTogether([stack()], stack().token('una'), 8);
+      const ended = await Promise.all(outcomes);
+      expect(ended.filter((o) => o === 'connected'), JSON.stringify(ended)).to.have.length(2);
+      expect(ended.filter((o) => o !== 'connected')).to.deep.equal(Array(6).fill('RATE_LIMITED'));
+      expect((await refusal(stack(), { token: stack().token('una') })).data?.code, 'a later one').to.equal('RATE_LIMITED');
+    });
+
+    it('gives back the slot of a client that left while its handshake was waiting', async () => {
+      const token = stack().token('vin');
+      const { connections } = await health(stack());
+      const { outcomes } = await handshakesTogether([stack()], token, 2, async ([leaving]) => {
+        leaving.disconnect();
+        await waitFor(async () => (await health(stack())).connections === connections + 1, 3000, 'the gateway to see the tab go');
+      });
+      void outcomes[0].catch(() => undefined); // the tab that left ends its handshake neither way
+      expect(await outcomes[1]).to.equal('connected');
+      expect(await userOf(stack(), { token }), 'a second socket').to.equal('vin');
+      expect((await refusal(stack(), { token })).data?.code, 'a third').to.equal('RATE_LIMITED');
     });
   });
 

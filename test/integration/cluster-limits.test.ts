@@ -3,6 +3,7 @@ import type { Socket as ClientSocket } from 'socket.io-client';
 import { messageWrites } from '../support/chatWrites.js';
 import { connectError, request } from '../support/events.js';
 import { useGatewayPair } from '../support/gatewayPair.js';
+import { handshakesTogether } from '../support/handshakes.js';
 import { expectFailure, uniqueId } from '../support/scenarios.js';
 
 /** Asserts the contract's RATE_LIMITED failure, with a positive retry_after_ms. */
@@ -53,5 +54,18 @@ describe('cluster: MAX_CONNECTIONS_PER_IP_PER_MIN shared through Redis', () => {
     const err = await connectError(b.client({ token: b.token(uniqueId('xan')) }));
     expect(err.data?.code).to.equal('RATE_LIMITED');
     expect(err.data?.retry_after_ms).to.be.a('number').above(0);
+  });
+});
+
+describe('cluster: MAX_SOCKETS_PER_USER shared through Redis', () => {
+  const cluster = useGatewayPair({ MAX_SOCKETS_PER_USER: '2', AUTH_MODE: 'remote', JWT_SECRET: '' });
+
+  it('admits exactly 2 of 10 handshakes of one user completing together over both instances; the rest get RATE_LIMITED', async () => {
+    const { a, b } = cluster();
+    const user = uniqueId('una');
+    const { outcomes } = await handshakesTogether([a, b], a.token(user), 10);
+    const ended = await Promise.all(outcomes);
+    expect(ended.filter((o) => o === 'connected'), JSON.stringify(ended)).to.have.length(2);
+    expect(ended.filter((o) => o !== 'connected')).to.deep.equal(Array(8).fill('RATE_LIMITED'));
   });
 });
