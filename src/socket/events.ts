@@ -91,6 +91,8 @@ export interface ServerToClientEvents {
 /** Between gateway instances (cluster mode). */
 export interface InterServerEvents {
   ping: () => void;
+  /** POST /api/v1/users/{id}/disconnect: forget the user's verified tokens (AUTH_MODE=remote). */
+  forget_user_tokens: (userId: string) => void;
   /** Take these users' sockets out of the room here; answers which of the users had one in it. */
   remove_room_members: (roomId: string, userIds: string[], ack: (removed: string[]) => void) => void;
 }
