@@ -33,6 +33,7 @@ import { PresenceService } from './presence/PresenceService.js';
 import { StatusReporter } from './presence/StatusReporter.js';
 import type { PresenceStore } from './presence/PresenceStore.js';
 import { MembershipCache } from './rooms/MembershipCache.js';
+import { RoomMemberRemoval } from './rooms/RoomMemberRemoval.js';
 import { onConnection } from './socket/connection.js';
 import { Dispatcher } from './socket/dispatcher.js';
 import { allHandlers } from './socket/handlers/index.js';
@@ -94,6 +95,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
   const inFlight = new InFlight();
   const presence = new PresenceService({ io, store: presenceStore, broadcast: config.presenceBroadcast, status: statusReporter, sinks });
   const membership = new MembershipCache(chat, config.membershipCacheTtlMs);
+  const roomRemoval = new RoomMemberRemoval(io, membership, redis !== undefined);
   const typingOpts = { timeoutMs: config.typingTimeoutMs, throttleMs: config.typingThrottleMs };
   const typing = new TypingTracker(typingOpts, (userId, target) => relayTyping(io, 'user_stop_typing', userId, target));
   const handlers = allHandlers({ io, chat, membership, typing, sinks, presenceStore, verifier });
@@ -110,7 +112,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
     const localSockets = () => [...io.of('/').sockets.values()].map((s) => ({ socketId: s.id, userId: s.data.userId }));
     maintenance = new PresenceMaintenance({ store: presenceStore, presence, localSockets, staleMs: config.presenceStaleMs, logger });
   }
-  io.use(handshakeMiddleware({ config, verifier, presenceStore, metrics, limiterFactory, accepting: () => accepting, admission }));
+  io.use(handshakeMiddleware({ config, verifier, presence, metrics, logger, limiterFactory, accepting: () => accepting, admission }));
   const { presenceBroadcast, idleTimeoutMs } = config;
   const connectionDeps = { dispatcher, presence, presenceStore, typing, metrics, logger, inFlight, presenceBroadcast, idleTimeoutMs };
   io.on('connection', (socket) => onConnection(connectionDeps, socket));
@@ -120,7 +122,10 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
 
   const notReadyReason = async () => (!accepting ? 'draining' : redis && !redis.ready ? 'redis unavailable' : null);
   const forgetTokens = tokenRevocation(io, verifier, redis !== undefined);
-  serveHttp(httpRoutes({ config, io, presenceStore, metrics, logger, admission, clients: [chat, auth], startedAt, notReadyReason, forgetTokens }));
+  const removeRoomMembers = (roomId: string, userIds: string[]) => roomRemoval.remove(roomId, userIds);
+  serveHttp(
+    httpRoutes({ config, io, presenceStore, metrics, logger, admission, clients: [chat, auth], startedAt, notReadyReason, forgetTokens, removeRoomMembers }),
+  );
 
   let stopping: Promise<void> | undefined;
   return {
@@ -179,8 +184,9 @@ function httpRoutes(parts: {
   startedAt: number;
   notReadyReason: () => Promise<string | null>;
   forgetTokens: (userId: string) => void;
+  removeRoomMembers: (roomId: string, userIds: string[]) => Promise<number>;
 }) {
-  const { config, io, presenceStore, metrics, logger, admission, clients, startedAt, forgetTokens } = parts;
+  const { config, io, presenceStore, metrics, logger, admission, clients, startedAt, forgetTokens, removeRoomMembers } = parts;
   const gauges = () => {
     metrics.handshakesInProgress.set(admission.inProgress);
     return refreshGauges(metrics, presenceStore, clients);
@@ -204,6 +210,7 @@ function httpRoutes(parts: {
       metrics,
       logger,
       forgetTokens,
+      removeRoomMembers,
       stats: async () => ({
         instance_id: config.instanceId,
         connections: io.engine.clientsCount,

@@ -122,8 +122,12 @@ export interface CommonConfig {
   };
   /** @default 10 */ maxSocketsPerUser: number;
   /** @default 120 */ maxConnectionsPerIpPerMin: number;
-  /** Take the client address from X-Forwarded-For (behind a load balancer). @default false */
-  trustProxy: boolean;
+  /**
+   * Reverse proxies in front of the gateway that append to `X-Forwarded-For`: the client address
+   * is the entry that many places from the right; 0 = the socket's own address. v1's
+   * `TRUST_PROXY=true` means 1. @default 0
+   */
+  trustProxyHops: number;
   /** Allowed browser origins; empty = any. */
   corsOrigins: string[];
   pushApiKeys: string[];
@@ -264,7 +268,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     },
     maxSocketsPerUser: read(env, 'MAX_SOCKETS_PER_USER', int(1), '10'),
     maxConnectionsPerIpPerMin: read(env, 'MAX_CONNECTIONS_PER_IP_PER_MIN', int(1), '120'),
-    trustProxy: read(env, 'TRUST_PROXY', bool, 'false'),
+    trustProxyHops: read(env, 'TRUST_PROXY_HOPS', int(0, 32)) ?? (read(env, 'TRUST_PROXY', bool, 'false') ? 1 : 0),
     corsOrigins: read(env, 'CORS_ORIGINS', list, ''),
     pushApiKeys: read(env, 'PUSH_API_KEYS', list, ''),
     adminApiKey: read(env, 'ADMIN_API_KEY', z.string()),

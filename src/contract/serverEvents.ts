@@ -91,6 +91,11 @@ export const serverEvents = {
     summary: 'The instance drains; to every socket. Reconnect (to another instance) after the given delay.',
     session: true,
   },
+  room_removed: {
+    payload: z.strictObject({ room_id: id }),
+    summary: "The backend removed the user from the room (contract section 5, POST /api/v1/rooms/{room_id}/remove); to each of the user's sockets that was in it.",
+    description: "No more of the room's messages, typing or presence reach those sockets; joining again asks the chat-service.",
+  },
   error: {
     payload: errorEvent,
     summary: 'A failure for the socket concerned.',

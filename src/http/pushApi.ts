@@ -17,6 +17,8 @@ export interface PushApiDeps {
   logger: Logger;
   /** Revokes the user's sessions on every instance: their verified tokens are asked about again. */
   forgetTokens: (userId: string) => void;
+  /** Takes users out of a room on every instance; resolves with how many had a socket in it. */
+  removeRoomMembers: (roomId: string, userIds: string[]) => Promise<number>;
   /** Figures for GET /api/v1/stats (counts, breaker states, instance id). */
   stats: () => Promise<Record<string, unknown>>;
 }
@@ -41,6 +43,7 @@ export const RESERVED_PUSH_EVENTS = [
   'user_connected',
   'user_disconnected',
   'message_sent',
+  'room_removed',
 ] as const;
 
 /** What a pushed event's name must look like (contract section 5). */
@@ -66,6 +69,7 @@ const pushBody = z
   });
 const broadcastBody = z.object({ event: eventName, data: z.unknown().optional() });
 const disconnectBody = z.object({ reason: z.string().min(1).max(200).optional() });
+const removeBody = z.object({ user_ids: idList('user ids').min(1, 'give at least one user id') });
 /** `?user_ids=a,b` (a repeated parameter is accepted too). */
 const presenceQuery = z.object({
   user_ids: z
@@ -111,6 +115,14 @@ export function pushApiRoutes(deps: PushApiDeps): Router {
     target.disconnectSockets(true);
     logger.info('user disconnected by the backend', { user_id: userId, sockets: sockets.length });
     res.json({ disconnected: sockets.length });
+  });
+
+  api.post('/rooms/:room_id/remove', async (req, res) => {
+    const roomId = parse(id, req.params.room_id, 'room_id');
+    const userIds = unique(parse(removeBody, req.body).user_ids);
+    const removed = await deps.removeRoomMembers(roomId, userIds);
+    logger.info('room members removed by the backend', { room_id: roomId, users: userIds.length, removed });
+    res.json({ removed });
   });
 
   api.get('/presence', async (req, res) => {

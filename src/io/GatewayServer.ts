@@ -10,6 +10,8 @@ export interface InterServerEvents {
   ping: () => void;
   /** POST /api/v1/users/{id}/disconnect: forget the user's verified tokens (AUTH_MODE=remote). */
   forget_user_tokens: (userId: string) => void;
+  /** Take these users' sockets out of the room here; answers which of the users had one in it. */
+  remove_room_members: (roomId: string, userIds: string[], ack: (removed: string[]) => void) => void;
 }
 
 /** What the gateway keeps on each socket. */

@@ -15,8 +15,12 @@ export interface ClusterPresenceStore extends PresenceStore {
   heartbeat(): Promise<boolean>;
   /** Removes the sockets of instances silent for longer than `staleMs`; returns who went offline. */
   reapStale(staleMs: number): Promise<PresenceTransitions['offline']>;
-  /** Makes the store's view of this instance equal to its live sockets; returns the transitions. */
-  resync(sockets: Array<{ socketId: string; userId: string }>): Promise<PresenceTransitions>;
+  /**
+   * Makes the store's view of this instance equal to its live sockets, keeping the entries of
+   * `keep` (sockets being admitted) that are present without adding those that are not; returns
+   * the transitions.
+   */
+  resync(sockets: Array<{ socketId: string; userId: string }>, keep?: readonly string[]): Promise<PresenceTransitions>;
 }
 
 export function isClusterPresenceStore(store: PresenceStore): store is ClusterPresenceStore {

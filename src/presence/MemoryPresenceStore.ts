@@ -6,12 +6,14 @@ export class MemoryPresenceStore implements PresenceStore {
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
-  async addSocket(userId: string, socketId: string): Promise<AddResult> {
+  async addSocket(userId: string, socketId: string, maxSockets = Infinity): Promise<AddResult> {
     let set = this.sockets.get(userId);
+    if (set?.has(socketId)) return { admitted: true, firstForUser: false, socketCount: set.size };
+    if ((set?.size ?? 0) >= maxSockets) return { admitted: false, firstForUser: false, socketCount: set?.size ?? 0 };
     const firstForUser = !set;
     if (!set) this.sockets.set(userId, (set = new Set()));
     set.add(socketId);
-    return { firstForUser, socketCount: set.size };
+    return { admitted: true, firstForUser, socketCount: set.size };
   }
 
   async removeSocket(userId: string, socketId: string): Promise<RemoveResult> {

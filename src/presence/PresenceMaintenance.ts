@@ -36,7 +36,7 @@ export class PresenceMaintenance {
    */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.resync(() => []);
+    await this.resync(() => [], () => []);
   }
 
   /**
@@ -46,7 +46,7 @@ export class PresenceMaintenance {
    */
   repair(graceMs = 0): Promise<void> {
     this.repairing ??= sleep(graceMs)
-      .then(() => this.resync(this.deps.localSockets))
+      .then(() => this.resync(this.deps.localSockets, () => this.deps.presence.socketsToKeep()))
       .finally(() => (this.repairing = undefined));
     return this.repairing;
   }
@@ -56,10 +56,10 @@ export class PresenceMaintenance {
     return this.repair(Math.min(1000, Math.floor(this.deps.staleMs / 5)));
   }
 
-  private async resync(liveSockets: PresenceMaintenanceDeps['localSockets']): Promise<void> {
+  private async resync(liveSockets: PresenceMaintenanceDeps['localSockets'], keep: () => string[]): Promise<void> {
     try {
       const live = liveSockets();
-      const changes = await this.deps.store.resync(live);
+      const changes = await this.deps.store.resync(live, keep());
       this.deps.presence.repaired(live, changes);
       this.deps.logger.info('presence repaired', { online: changes.online.length, offline: changes.offline.length });
     } catch (e) {

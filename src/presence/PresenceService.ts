@@ -23,14 +23,37 @@ export interface PresenceServiceDeps {
 export class PresenceService {
   /** This instance's sockets that the store has acknowledged, by user. */
   private readonly recorded = new SocketsByUser();
+  /** Sockets whose add is on its way to the store. */
+  private readonly admitting = new Set<string>();
 
   constructor(private readonly deps: PresenceServiceDeps) {}
 
-  /** Registers a socket; announces the user when it is their first anywhere. */
-  async socketConnected(userId: string, socketId: string): Promise<void> {
-    const { firstForUser } = await this.deps.store.addSocket(userId, socketId);
-    this.recorded.add(userId, socketId);
-    if (firstForUser) this.wentOnline(userId);
+  /**
+   * Registers the socket of a handshake under way unless the user already has `maxSockets`
+   * (one step in the store); announces the user when it is their first anywhere. False when
+   * refused: nothing changed. The caller removes it with `socketDisconnected`, also when the
+   * handshake does not complete after all.
+   */
+  async admitSocket(userId: string, socketId: string, maxSockets?: number): Promise<boolean> {
+    this.admitting.add(socketId);
+    try {
+      const { admitted, firstForUser } = await this.deps.store.addSocket(userId, socketId, maxSockets);
+      if (!admitted) return false;
+      this.recorded.add(userId, socketId);
+      if (firstForUser) this.wentOnline(userId);
+      return true;
+    } finally {
+      this.admitting.delete(socketId);
+    }
+  }
+
+  /**
+   * Sockets whose entries a repair must keep though they are not live (yet): those being
+   * admitted, whose add may reach the store just before the repair, and those admitted but not
+   * connected yet. Live sockets may be among them.
+   */
+  socketsToKeep(): string[] {
+    return [...this.admitting, ...this.recorded.socketIds()];
   }
 
   /** Removes a socket; announces the user gone when it was their last anywhere. */
@@ -100,5 +123,9 @@ class SocketsByUser {
 
   hasUser(userId: string): boolean {
     return this.byUser.has(userId);
+  }
+
+  socketIds(): string[] {
+    return [...this.byUser.values()].flatMap((sockets) => [...sockets]);
   }
 }

@@ -1,8 +1,10 @@
-/** Result of registering a socket: whether it made the user online cluster-wide. */
+/** Result of registering a socket: whether it was admitted, and made the user online cluster-wide. */
 export interface AddResult {
+  /** False when the user already had `maxSockets` sockets: nothing was added. */
+  admitted: boolean;
   /** True when this is the user's first socket anywhere (an online transition). */
   firstForUser: boolean;
-  /** How many sockets the user now has, cluster-wide. */
+  /** How many sockets the user now has (when refused: already has), cluster-wide. */
   socketCount: number;
 }
 
@@ -19,8 +21,12 @@ export interface RemoveResult {
  * Redis driver can make first/last-socket decisions atomically across instances.
  */
 export interface PresenceStore {
-  /** Registers a socket of a user on this instance. */
-  addSocket(userId: string, socketId: string): Promise<AddResult>;
+  /**
+   * Registers a socket of a user on this instance, unless the user already has `maxSockets`
+   * sockets cluster-wide (no cap when omitted). The check and the add are one step, so adds in
+   * parallel never exceed the cap. Re-adding a registered socket is admitted and changes nothing.
+   */
+  addSocket(userId: string, socketId: string, maxSockets?: number): Promise<AddResult>;
   /** Removes a socket; unknown sockets are a no-op that reports lastForUser=false. */
   removeSocket(userId: string, socketId: string): Promise<RemoveResult>;
   /** The subset of `userIds` that is online, in the given order. */

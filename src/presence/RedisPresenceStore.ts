@@ -40,10 +40,11 @@ export class RedisPresenceStore implements ClusterPresenceStore {
     };
   }
 
-  addSocket(userId: string, socketId: string): Promise<AddResult> {
+  addSocket(userId: string, socketId: string, maxSockets = Infinity): Promise<AddResult> {
     return guard(async () => {
-      const [first, count] = (await this.scripts.add(3, KEYS.users, this.instanceKey, KEYS.lastSeen, socketId, userId)) as number[];
-      return { firstForUser: first === 1, socketCount: count };
+      const max = Number.isFinite(maxSockets) ? maxSockets : -1;
+      const [admitted, first, count] = (await this.scripts.add(3, KEYS.users, this.instanceKey, KEYS.lastSeen, socketId, userId, max)) as number[];
+      return { admitted: admitted === 1, firstForUser: first === 1, socketCount: count };
     });
   }
 
@@ -96,11 +97,12 @@ export class RedisPresenceStore implements ClusterPresenceStore {
     });
   }
 
-  resync(sockets: Array<{ socketId: string; userId: string }>): Promise<PresenceTransitions> {
+  resync(sockets: Array<{ socketId: string; userId: string }>, keep: readonly string[] = []): Promise<PresenceTransitions> {
     return guard(async () => {
       const lastSeen = new Date().toISOString();
       const pairs = sockets.flatMap((s) => [s.socketId, s.userId]);
-      const [online, offline] = (await this.scripts.resync(3, KEYS.users, this.instanceKey, KEYS.lastSeen, lastSeen, ...pairs)) as string[][];
+      const args = [lastSeen, sockets.length, ...pairs, ...keep];
+      const [online, offline] = (await this.scripts.resync(3, KEYS.users, this.instanceKey, KEYS.lastSeen, ...args)) as string[][];
       return { online, offline: offline.map((userId) => ({ userId, lastSeen })) };
     });
   }

@@ -24,14 +24,20 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
-/** KEYS users, instance, lastSeen · ARGV socketId, userId → { first (0|1), count } */
+/**
+ * KEYS users, instance, lastSeen · ARGV socketId, userId, maxSockets (-1 = no cap)
+ * → { admitted (0|1), first (0|1), count }. The cap is checked against the cluster-wide count
+ * in the same step as the add, so parallel handshakes on any instances never exceed it.
+ */
 export const ADD_SOCKET = `
-if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then
-  return { 0, tonumber(redis.call('HGET', KEYS[1], ARGV[2]) or '0') }
-end
+local count = tonumber(redis.call('HGET', KEYS[1], ARGV[2]) or '0')
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return { 1, 0, count } end
+local max = tonumber(ARGV[3])
+if max >= 0 and count >= max then return { 0, 0, count } end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 local n = redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
 if n == 1 then redis.call('HDEL', KEYS[3], ARGV[2]) end
-return { n == 1 and 1 or 0, n }
+return { 1, n == 1 and 1 or 0, n }
 `;
 
 /** KEYS users, instance, lastSeen · ARGV socketId, userId, nowIso → 1 when it was the user's last socket */
@@ -70,18 +76,21 @@ return offline
 `;
 
 /**
- * KEYS users, instance, lastSeen · ARGV nowIso, then socketId, userId pairs of the live sockets
+ * KEYS users, instance, lastSeen · ARGV nowIso, n, then n socketId, userId pairs of the live
+ * sockets, then the ids of sockets being admitted (kept when present, never added)
  * → { online users, offline users } after making the instance's entries match.
  */
 export const RESYNC = `${DECREMENT}
-local live = {}
-for i = 2, #ARGV, 2 do live[ARGV[i]] = ARGV[i + 1] end
+local live, admitting = {}, {}
+local pairsEnd = 2 + 2 * tonumber(ARGV[2])
+for i = 3, pairsEnd, 2 do live[ARGV[i]] = ARGV[i + 1] end
+for i = pairsEnd + 1, #ARGV do admitting[ARGV[i]] = true end
 local online, offline, stored = {}, {}, {}
 local entries = redis.call('HGETALL', KEYS[2])
 for i = 1, #entries, 2 do
   local socket, user = entries[i], entries[i + 1]
   stored[socket] = true
-  if live[socket] == nil then
+  if live[socket] == nil and admitting[socket] == nil then
     redis.call('HDEL', KEYS[2], socket)
     if decrement(KEYS[1], KEYS[3], user, ARGV[1]) then table.insert(offline, user) end
   end

@@ -5,8 +5,17 @@ import { errors } from '../errors/GatewayError.js';
 const MAX_ENTRIES = 100_000;
 
 /**
- * Room membership as the chat-service says it, cached for `ttlMs` (0 = always ask).
- * Concurrent questions about the same pair share one request.
+ * How long a "not a member" answer is kept (at most `ttlMs`). A member added at the chat-service
+ * is not announced to the gateway, so a long-kept refusal would lock them out for the whole TTL;
+ * a second still spares the chat-service a question per event from a client that keeps trying
+ * (the event rate limits bound that client too).
+ */
+export const NEGATIVE_TTL_MS = 1000;
+
+/**
+ * Room membership as the chat-service says it: members cached for `ttlMs` (0 = always ask),
+ * non-members for at most NEGATIVE_TTL_MS. Concurrent questions about the same pair share one
+ * request. A removal (`forget`) drops the answers, and an answer already on its way is not kept.
  */
 export class MembershipCache {
   private readonly answers = new Map<string, { member: boolean; until: number }>();
@@ -15,7 +24,7 @@ export class MembershipCache {
   constructor(
     private readonly chat: ChatClient,
     private readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
   /** Resolves when `userId` is a member of `roomId`; rejects with FORBIDDEN otherwise. */
@@ -24,23 +33,47 @@ export class MembershipCache {
   }
 
   async isMember(roomId: string, userId: string, requestId: string): Promise<boolean> {
-    const key = `${roomId}\u0000${userId}`;
+    const key = keyOf(roomId, userId);
     const hit = this.answers.get(key);
     if (hit && hit.until > this.now()) return hit.member;
-    let asking = this.pending.get(key);
-    if (!asking) {
-      asking = this.chat.isMember(roomId, userId, requestId).finally(() => this.pending.delete(key));
-      this.pending.set(key, asking);
+    return this.pending.get(key) ?? this.ask(key, roomId, userId, requestId);
+  }
+
+  /** Forgets what is known about these users in the room: their next event asks the chat-service. */
+  forget(roomId: string, userIds: readonly string[]): void {
+    for (const userId of userIds) {
+      const key = keyOf(roomId, userId);
+      this.answers.delete(key);
+      this.pending.delete(key);
     }
-    const member = await asking;
-    this.remember(key, member);
-    return member;
+  }
+
+  private ask(key: string, roomId: string, userId: string, requestId: string): Promise<boolean> {
+    // Still pending unless `forget` ran meanwhile, in which case the answer may predate the removal.
+    const current = () => this.pending.get(key) === asking && this.pending.delete(key);
+    const asking: Promise<boolean> = this.chat.isMember(roomId, userId, requestId).then(
+      (member) => {
+        if (current()) this.remember(key, member);
+        return member;
+      },
+      (e: unknown) => {
+        current();
+        throw e;
+      },
+    );
+    this.pending.set(key, asking);
+    return asking;
   }
 
   private remember(key: string, member: boolean): void {
-    if (this.ttlMs <= 0) return;
+    const ttlMs = member ? this.ttlMs : Math.min(this.ttlMs, NEGATIVE_TTL_MS);
+    if (ttlMs <= 0) return;
     this.answers.delete(key);
     if (this.answers.size >= MAX_ENTRIES) this.answers.delete(this.answers.keys().next().value!);
-    this.answers.set(key, { member, until: this.now() + this.ttlMs });
+    this.answers.set(key, { member, until: this.now() + ttlMs });
   }
+}
+
+function keyOf(roomId: string, userId: string): string {
+  return `${roomId}\u0000${userId}`;
 }

@@ -111,6 +111,8 @@ export class GatewayClient {
       this.shutdownNotice = reconnect_after_ms;
       this.setState({ state: 'reconnecting', reason: 'server_shutdown', reconnect_in_ms: reconnect_after_ms });
     });
+    // Removed by the backend: not a room to join again after a reconnection.
+    this.socket.on('room_removed', ({ room_id }) => this.rooms.delete(room_id));
     this.socket.on('error', ({ code }) => {
       if (code === 'AUTH_EXPIRED') this.tokenExpired = true;
     });

@@ -39,12 +39,8 @@ export function onConnection(deps: ConnectionDeps, socket: GatewaySocket): void 
   armExpiry(socket, timers, deps);
   armIdle(socket, timers, deps);
 
-  // A presence store that is down must not cost the client its session: greet anyway; the
-  // cluster repair records the socket once the store is back.
-  const joined = presence
-    .socketConnected(userId, socket.id)
-    .catch((e: Error) => logger.warn('presence add failed', { user_id: userId, error: e.message }))
-    .then(() => greet(deps, socket));
+  // The handshake admitted the socket into presence, so the user is online when greeted.
+  void greet(deps, socket);
   let chatRooms: string[] = [];
   socket.on('disconnecting', () => {
     chatRooms = [...socket.rooms].filter(rooms.isChat);
@@ -55,7 +51,7 @@ export function onConnection(deps: ConnectionDeps, socket: GatewaySocket): void 
     clearTimeout(timers.idle);
     typing.stopSocket(socket.id);
     logger.debug('socket closed', { user_id: userId, socket_id: socket.id, reason });
-    const leaving = joined.then(() => presence.socketDisconnected(userId, socket.id, chatRooms));
+    const leaving = presence.socketDisconnected(userId, socket.id, chatRooms);
     inFlight.track(leaving.catch((e: Error) => logger.error('presence remove failed', { user_id: userId, error: e })));
   });
   // Errors from Socket.IO itself; a client emitting an event named "error" is not one.
@@ -64,7 +60,7 @@ export function onConnection(deps: ConnectionDeps, socket: GatewaySocket): void 
   });
 }
 
-/** Sent once presence knows the socket, so the user is online when told it is connected. */
+/** The greeting, and the online users when PRESENCE_BROADCAST=global. */
 async function greet(deps: ConnectionDeps, socket: GatewaySocket): Promise<void> {
   socket.emit('connected', { socket_id: socket.id, user_id: socket.data.userId, server_time: new Date().toISOString() });
   if (deps.presenceBroadcast === 'global') {

@@ -5,17 +5,24 @@ import type { LimiterFactory } from '../limits/EventRateLimiter.js';
 import type { HandshakeAdmission } from '../limits/HandshakeAdmission.js';
 import type { GatewayConfig } from '../config/config.js';
 import { HandshakeError } from '../errors/HandshakeError.js';
+import { clientAddress } from '../http/clientAddress.js';
+import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { PresenceStore } from '../presence/PresenceStore.js';
+import type { PresenceService } from '../presence/PresenceService.js';
 import type { GatewaySocket } from '../io/GatewayServer.js';
 
 type Next = (err?: Error) => void;
 
+/** `retry_after_ms` of a handshake refused for MAX_SOCKETS_PER_USER. */
+const SOCKET_CAP_RETRY_AFTER_MS = 1000;
+
 export interface HandshakeDeps {
   config: GatewayConfig;
   verifier: TokenVerifier;
-  presenceStore: PresenceStore;
+  /** Admits the socket into presence within MAX_SOCKETS_PER_USER. */
+  presence: PresenceService;
   metrics: Metrics;
+  logger: Logger;
   /** Builds the per-IP connection limiter (memory, or Redis in cluster mode). */
   limiterFactory: LimiterFactory;
   /** False while the instance drains. */
@@ -27,10 +34,11 @@ export interface HandshakeDeps {
 /**
  * The Socket.IO middleware every handshake passes: draining, admission, origin, per-IP rate,
  * token, sockets per user. A refusal reaches the client as `connect_error` with `err.data.code`.
- * Admission comes first so a refused handshake costs nothing more than its refusal.
+ * Admission comes first so a refused handshake costs nothing more than its refusal. The socket
+ * enters presence here, as the last step: the per-user cap is checked and the slot taken at once.
  */
 export function handshakeMiddleware(deps: HandshakeDeps) {
-  const { config, verifier, presenceStore, metrics, admission } = deps;
+  const { config, verifier, presence, metrics, logger, admission } = deps;
   const perIp = deps.limiterFactory('conn_ip', { points: config.maxConnectionsPerIpPerMin, durationS: 60 });
   const origins = new Set(config.corsOrigins);
   const refuse = (next: Next, refusal: HandshakeError) => {
@@ -44,17 +52,14 @@ export function handshakeMiddleware(deps: HandshakeDeps) {
     try {
       const origin = socket.handshake.headers.origin;
       if (origins.size > 0 && origin !== undefined && !origins.has(origin)) throw new HandshakeError('ORIGIN_FORBIDDEN');
-      await perIp.consume(clientAddress(socket, config.trustProxy)).catch((res: unknown) => {
+      const { address, headers } = socket.handshake;
+      await perIp.consume(clientAddress(address, headers['x-forwarded-for'], config.trustProxyHops)).catch((res: unknown) => {
         throw res instanceof RateLimiterRes ? new HandshakeError('RATE_LIMITED', Math.ceil(res.msBeforeNext)) : res;
       });
       const token = tokenOf(socket);
       if (!token) throw new HandshakeError('AUTH_MISSING');
       const identity = await verifier.verify(token, randomUUID());
-      // The cap is skipped (not enforced) while the presence store cannot answer.
-      const open = await presenceStore.socketCount(identity.userId).catch(() => 0);
-      if (open >= config.maxSocketsPerUser) {
-        throw new HandshakeError('RATE_LIMITED', 1000);
-      }
+      await takeSlot(socket, identity.userId);
       socket.data.userId = identity.userId;
       socket.data.tokenExpiresAt = identity.expiresAt;
       socket.data.lastActivityAt = Date.now();
@@ -67,6 +72,28 @@ export function handshakeMiddleware(deps: HandshakeDeps) {
       admission.finished();
     }
   };
+
+  /**
+   * Admits the socket into presence unless its user has MAX_SOCKETS_PER_USER already. From here
+   * the socket's disconnect releases the slot; a client that left during the handshake never
+   * connects (Socket.IO drops it without a disconnect), so its slot is released here. While the
+   * store cannot answer the cap is not enforced and the repair records the socket later.
+   */
+  async function takeSlot(socket: GatewaySocket, userId: string): Promise<void> {
+    let admitted: boolean;
+    try {
+      admitted = await presence.admitSocket(userId, socket.id, config.maxSocketsPerUser);
+    } catch (e) {
+      logger.warn('presence add failed', { user_id: userId, error: (e as Error).message });
+      return;
+    }
+    if (!admitted) throw new HandshakeError('RATE_LIMITED', SOCKET_CAP_RETRY_AFTER_MS);
+    // Socket.IO connects the socket in the next tick if its transport is still open then; no I/O
+    // runs before, so an open transport now means the socket will connect.
+    if (socket.conn.readyState !== 'open') {
+      presence.socketDisconnected(userId, socket.id, []).catch((e: Error) => logger.warn('presence remove failed', { user_id: userId, error: e.message }));
+    }
+  }
 }
 
 /** `auth.token`, else `Authorization: Bearer`, else the `token` query parameter (contract section 1). */
@@ -79,10 +106,4 @@ function tokenOf(socket: GatewaySocket): string | undefined {
   if (bearer) return bearer;
   const fromQuery = query?.token;
   return typeof fromQuery === 'string' && fromQuery.trim() ? fromQuery.trim() : undefined;
-}
-
-function clientAddress(socket: GatewaySocket, trustProxy: boolean): string {
-  const forwarded = socket.handshake.headers['x-forwarded-for'];
-  if (trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0].trim();
-  return socket.handshake.address;
 }

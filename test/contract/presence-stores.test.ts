@@ -62,7 +62,7 @@ describe('presence on Redis', () => {
     describe('one presence across instances', () => {
       it('counts a user with sockets on two instances as online once', async () => {
         expect((await a.addSocket('alice', 'a1')).firstForUser).to.equal(true);
-        expect(await b.addSocket('alice', 'b1')).to.deep.equal({ firstForUser: false, socketCount: 2 });
+        expect(await b.addSocket('alice', 'b1')).to.deep.equal({ admitted: true, firstForUser: false, socketCount: 2 });
         for (const store of [a, b]) {
           expect(await store.countOnline()).to.equal(1);
           expect(await store.listOnline(1000)).to.deep.equal(['alice']);
@@ -78,6 +78,12 @@ describe('presence on Redis', () => {
         const last = await b.removeSocket('alice', 'b1');
         expect(last.lastForUser).to.equal(true);
         expect(await a.countOnline()).to.equal(0);
+      });
+
+      it('admits exactly the cap out of parallel adds of one user spread over both instances', async () => {
+        const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).addSocket('alice', `s${i}`, 2)));
+        expect(results.filter((r) => r.admitted)).to.have.length(2);
+        expect(await a.socketCount('alice')).to.equal(2);
       });
 
       it("does not let one instance remove another instance's socket", async () => {
@@ -194,6 +200,18 @@ describe('presence on Redis', () => {
         expect(await a.socketCount('erin')).to.equal(2);
         // The restored entries are real: removing them takes the users offline normally.
         expect((await a.removeSocket('carol', 'a4')).lastForUser).to.equal(true);
+      });
+
+      it('keeps the entries of sockets being admitted, without adding those it does not hold', async () => {
+        await a.addSocket('alice', 'a1'); // admitted, not connected yet
+        await a.addSocket('bob', 'a2'); // gone
+        const changes = await a.resync([], ['a1', 'a3']); // a3: refused, or its add not there yet
+
+        expect(changes.online).to.deep.equal([]);
+        expect(userIds(changes.offline)).to.deep.equal(['bob']);
+        expect(await a.listOnline(1000)).to.deep.equal(['alice']);
+        expect(await a.socketCount('alice')).to.equal(1);
+        expect((await a.removeSocket('alice', 'a1')).lastForUser).to.equal(true);
       });
 
       it('changes nothing when the store already matches the live sockets', async () => {

@@ -31,20 +31,20 @@ export function presenceStoreContract(name: string, makeStore: () => Promise<Sto
 
     describe('addSocket', () => {
       it("reports a user's first socket as the online transition, with a socket count of 1", async () => {
-        expect(await store.addSocket('alice', 's1')).to.deep.equal({ firstForUser: true, socketCount: 1 });
+        expect(await store.addSocket('alice', 's1')).to.deep.equal({ admitted: true, firstForUser: true, socketCount: 1 });
         expect(await store.socketCount('alice')).to.equal(1);
       });
 
       it('does not report a second socket of the same user as a transition, and counts both', async () => {
         await store.addSocket('alice', 's1');
-        expect(await store.addSocket('alice', 's2')).to.deep.equal({ firstForUser: false, socketCount: 2 });
+        expect(await store.addSocket('alice', 's2')).to.deep.equal({ admitted: true, firstForUser: false, socketCount: 2 });
         expect(await store.socketCount('alice')).to.equal(2);
         expect(await store.countOnline()).to.equal(1);
       });
 
       it('treats re-adding a registered socket as a no-op', async () => {
         await store.addSocket('alice', 's1');
-        expect(await store.addSocket('alice', 's1')).to.deep.equal({ firstForUser: false, socketCount: 1 });
+        expect(await store.addSocket('alice', 's1')).to.deep.equal({ admitted: true, firstForUser: false, socketCount: 1 });
         expect(await store.socketCount('alice')).to.equal(1);
         // One removal is then enough to take the user offline.
         expect((await store.removeSocket('alice', 's1')).lastForUser).to.equal(true);
@@ -56,6 +56,38 @@ export function presenceStoreContract(name: string, makeStore: () => Promise<Sto
         expect((await store.addSocket('bob', 's2')).firstForUser).to.equal(true);
         expect(await store.socketCount('alice')).to.equal(1);
         expect(await store.socketCount('bob')).to.equal(1);
+      });
+    });
+
+    describe('addSocket with maxSockets (MAX_SOCKETS_PER_USER)', () => {
+      it("refuses a user's socket beyond the cap without changing anything, and admits one again after a removal", async () => {
+        await store.addSocket('alice', 's1', 2);
+        await store.addSocket('alice', 's2', 2);
+        expect(await store.addSocket('alice', 's3', 2)).to.deep.equal({ admitted: false, firstForUser: false, socketCount: 2 });
+        expect(await store.socketCount('alice')).to.equal(2);
+        expect((await store.removeSocket('alice', 's3')).lastForUser, 'the refused socket is unknown').to.equal(false);
+        expect(await store.socketCount('alice')).to.equal(2);
+
+        await store.removeSocket('alice', 's1');
+        expect(await store.addSocket('alice', 's3', 2)).to.deep.equal({ admitted: true, firstForUser: false, socketCount: 2 });
+      });
+
+      it('counts the cap per user, and admits a first socket with a cap of 1', async () => {
+        expect((await store.addSocket('alice', 's1', 1)).admitted).to.equal(true);
+        expect((await store.addSocket('alice', 's2', 1)).admitted).to.equal(false);
+        expect(await store.addSocket('bob', 's3', 1)).to.deep.equal({ admitted: true, firstForUser: true, socketCount: 1 });
+      });
+
+      it('admits re-adding a registered socket at the cap as the no-op it is', async () => {
+        await store.addSocket('alice', 's1', 1);
+        expect(await store.addSocket('alice', 's1', 1)).to.deep.equal({ admitted: true, firstForUser: false, socketCount: 1 });
+      });
+
+      it('admits exactly the cap out of 50 parallel adds of one user', async () => {
+        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.addSocket('alice', `s${i}`, 3)));
+        expect(results.filter((r) => r.admitted)).to.have.length(3);
+        expect(results.filter((r) => r.firstForUser)).to.have.length(1);
+        expect(await store.socketCount('alice')).to.equal(3);
       });
     });
 

@@ -3,7 +3,9 @@ import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { collect, connectError, nextEvent, request, sleep, waitFor } from '../support/events.js';
+import { handshakesTogether } from '../support/handshakes.js';
 import { sample, scrape } from '../support/metrics.js';
+import { health } from '../support/scenarios.js';
 import { startStack, TEST_SECRET, type ConnectOptions, type Stack } from '../support/stack.js';
 
 /** Contract section 1 (connecting) and `refresh_token`. */
@@ -387,6 +389,30 @@ describe('connection caps', () => {
     });
   });
 
+  describe('MAX_SOCKETS_PER_USER=2 with handshakes in parallel (AUTH_MODE=remote)', () => {
+    const stack = useStack({ MAX_SOCKETS_PER_USER: '2', RATE_LIMIT_ENABLED: 'false', AUTH_MODE: 'remote', JWT_SECRET: '' });
+    it('admits exactly 2 of 8 handshakes of one user that complete together, refusing the rest with RATE_LIMITED', async () => {
+      const { outcomes } = await handshakesTogether([stack()], stack().token('una'), 8);
+      const ended = await Promise.all(outcomes);
+      expect(ended.filter((o) => o === 'connected'), JSON.stringify(ended)).to.have.length(2);
+      expect(ended.filter((o) => o !== 'connected')).to.deep.equal(Array(6).fill('RATE_LIMITED'));
+      expect((await refusal(stack(), { token: stack().token('una') })).data?.code, 'a later one').to.equal('RATE_LIMITED');
+    });
+
+    it('gives back the slot of a client that left while its handshake was waiting', async () => {
+      const token = stack().token('vin');
+      const { connections } = await health(stack());
+      const { outcomes } = await handshakesTogether([stack()], token, 2, async ([leaving]) => {
+        leaving.disconnect();
+        await waitFor(async () => (await health(stack())).connections === connections + 1, 3000, 'the gateway to see the tab go');
+      });
+      void outcomes[0].catch(() => undefined); // the tab that left ends its handshake neither way
+      expect(await outcomes[1]).to.equal('connected');
+      expect(await userOf(stack(), { token }), 'a second socket').to.equal('vin');
+      expect((await refusal(stack(), { token })).data?.code, 'a third').to.equal('RATE_LIMITED');
+    });
+  });
+
   describe('MAX_CONNECTIONS_PER_IP_PER_MIN=3', () => {
     const stack = useStack({ MAX_CONNECTIONS_PER_IP_PER_MIN: '3' });
 
@@ -396,5 +422,33 @@ describe('connection caps', () => {
       expect(err.data?.code).to.equal('RATE_LIMITED');
       expect(err.data?.retry_after_ms).to.be.a('number').greaterThan(0);
     });
+  });
+
+  /**
+   * The test client plays a client behind `hops` proxies: each handshake forges a new leftmost
+   * X-Forwarded-For entry, then come the entries the proxies appended (`appended`, the client's
+   * real address first).
+   */
+  const behindProxies = (env: Record<string, string>, appended: (client: string) => string[]) => {
+    const stack = useStack({ MAX_CONNECTIONS_PER_IP_PER_MIN: '3', ...env });
+    const via = (client: string, forged: string) => ({ extraHeaders: { 'X-Forwarded-For': [forged, ...appended(client)].join(', ') } });
+
+    it('counts the address the proxies saw, whatever the client writes to the left of it', async () => {
+      for (const [i, user] of ['abe', 'bea', 'cy'].entries()) {
+        expect(await userOf(stack(), { ...via('203.0.113.7', `198.18.0.${i}`), token: stack().token(user) })).to.equal(user);
+      }
+      const err = await refusal(stack(), { ...via('203.0.113.7', '198.18.0.99'), token: stack().token('dee') });
+      expect(err.data?.code).to.equal('RATE_LIMITED');
+      // The limit is the forwarded client's, not the proxy's (all handshakes come from 127.0.0.1).
+      expect(await userOf(stack(), { ...via('203.0.113.8', '198.18.0.99'), token: stack().token('eve') })).to.equal('eve');
+    });
+  };
+
+  describe("MAX_CONNECTIONS_PER_IP_PER_MIN=3 behind one proxy (v1's TRUST_PROXY=true)", () => {
+    behindProxies({ TRUST_PROXY: 'true' }, (client) => [client]);
+  });
+
+  describe('MAX_CONNECTIONS_PER_IP_PER_MIN=3 behind two proxies (TRUST_PROXY_HOPS=2)', () => {
+    behindProxies({ TRUST_PROXY_HOPS: '2' }, (client) => [client, '10.0.0.5']);
   });
 });

@@ -2,34 +2,9 @@ import { expect } from 'chai';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { messageWrites } from '../support/chatWrites.js';
 import { connectError, request } from '../support/events.js';
-import { requireRedis, startRedis, type RedisServer } from '../support/redis.js';
+import { useGatewayPair } from '../support/gatewayPair.js';
+import { handshakesTogether } from '../support/handshakes.js';
 import { expectFailure, uniqueId } from '../support/scenarios.js';
-import { startStack, type Stack } from '../support/stack.js';
-
-/**
- * Two in-process gateways on one Redis, sharing A's reference services. Started before the
- * enclosing `describe`'s tests (each describe gets a Redis of its own), stopped after them.
- */
-function useCluster(env: Record<string, string>): () => { a: Stack; b: Stack } {
-  let redis: RedisServer | undefined;
-  let a: Stack | undefined;
-  let b: Stack | undefined;
-  before(async function () {
-    requireRedis(this);
-    redis = await startRedis();
-    a = await startStack({ ...env, REDIS_URL: redis.url, INSTANCE_ID: 'gw-a' });
-    b = await startStack({ ...env, REDIS_URL: redis.url, INSTANCE_ID: 'gw-b', CHAT_SERVICE_URL: a.chat.url, AUTH_SERVICE_URL: a.auth.url });
-  });
-  after(async () => {
-    await b?.stop();
-    await a?.stop();
-    await redis?.stop();
-  });
-  return () => {
-    if (!a || !b) throw new Error('the cluster is not running (use it inside a test)');
-    return { a, b };
-  };
-}
 
 /** Asserts the contract's RATE_LIMITED failure, with a positive retry_after_ms. */
 function expectRateLimited(ack: any): void {
@@ -38,7 +13,7 @@ function expectRateLimited(ack: any): void {
 }
 
 describe('cluster: rate limits shared through Redis', () => {
-  const cluster = useCluster({ RATE_LIMIT_MESSAGES: '3/60' });
+  const cluster = useGatewayPair({ RATE_LIMIT_MESSAGES: '3/60' });
 
   /** A fresh user with one socket on each instance, and someone to write to. */
   async function userOnBoth() {
@@ -69,7 +44,7 @@ describe('cluster: rate limits shared through Redis', () => {
 });
 
 describe('cluster: MAX_CONNECTIONS_PER_IP_PER_MIN shared through Redis', () => {
-  const cluster = useCluster({ MAX_CONNECTIONS_PER_IP_PER_MIN: '3' });
+  const cluster = useGatewayPair({ MAX_CONNECTIONS_PER_IP_PER_MIN: '3' });
 
   it('refuses the 4th handshake from one address across both instances with RATE_LIMITED', async () => {
     const { a, b } = cluster();
@@ -79,5 +54,18 @@ describe('cluster: MAX_CONNECTIONS_PER_IP_PER_MIN shared through Redis', () => {
     const err = await connectError(b.client({ token: b.token(uniqueId('xan')) }));
     expect(err.data?.code).to.equal('RATE_LIMITED');
     expect(err.data?.retry_after_ms).to.be.a('number').above(0);
+  });
+});
+
+describe('cluster: MAX_SOCKETS_PER_USER shared through Redis', () => {
+  const cluster = useGatewayPair({ MAX_SOCKETS_PER_USER: '2', AUTH_MODE: 'remote', JWT_SECRET: '' });
+
+  it('admits exactly 2 of 10 handshakes of one user completing together over both instances; the rest get RATE_LIMITED', async () => {
+    const { a, b } = cluster();
+    const user = uniqueId('una');
+    const { outcomes } = await handshakesTogether([a, b], a.token(user), 10);
+    const ended = await Promise.all(outcomes);
+    expect(ended.filter((o) => o === 'connected'), JSON.stringify(ended)).to.have.length(2);
+    expect(ended.filter((o) => o !== 'connected')).to.deep.equal(Array(8).fill('RATE_LIMITED'));
   });
 });

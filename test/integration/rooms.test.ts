@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
+import { NEGATIVE_TTL_MS } from '../../src/rooms/MembershipCache.js';
 import { collect, nextEvent, request } from '../support/events.js';
 import { expectFailure, roundTrips, uniqueId, useStack } from '../support/scenarios.js';
 import type { Stack } from '../support/stack.js';
@@ -72,6 +74,27 @@ describe('rooms', () => {
     const { roomId, userId } = await joinTwiceAndPost(stack());
 
     expect(membershipChecks(stack(), roomId, userId)).to.equal(1);
+  });
+
+  it('lets a user added after a refusal in once the brief refusal cache lapsed, long before MEMBERSHIP_CACHE_TTL_MS', async () => {
+    const roomId = uniqueId('room');
+    const late = uniqueId('late');
+    stack().chat.addRoom(roomId, [uniqueId('owner')]);
+    const socket = await stack().connect(late);
+    const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    try {
+      expectFailure(await request(socket, 'join_room', { room_id: roomId }), 'FORBIDDEN');
+      expectFailure(await request(socket, 'join_room', { room_id: roomId }), 'FORBIDDEN');
+      expect(membershipChecks(stack(), roomId, late), 'a refusal is kept briefly').to.equal(1);
+
+      stack().chat.addRoom(roomId, [late]);
+      clock.tick(NEGATIVE_TTL_MS);
+
+      expect(await request(socket, 'join_room', { room_id: roomId })).to.deep.equal({ ok: true, room_id: roomId });
+      expect(membershipChecks(stack(), roomId, late)).to.equal(2);
+    } finally {
+      clock.restore();
+    }
   });
 });
 

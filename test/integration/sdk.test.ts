@@ -51,7 +51,7 @@ describe('typed client (GatewayClient) against a real gateway', () => {
   let stack: Stack;
   const users = clients(() => stack);
   before(async () => {
-    stack = await startStack({ RATE_LIMIT_ENABLED: 'false', CHAT_SERVICE_RETRIES: '0', CHAT_SERVICE_TIMEOUT_MS: '2000' });
+    stack = await startStack({ RATE_LIMIT_ENABLED: 'false', CHAT_SERVICE_RETRIES: '0', CHAT_SERVICE_TIMEOUT_MS: '2000', PUSH_API_KEYS: 'k1' });
     stack.chat.addRoom('general', ['alice', 'bob']);
     stack.chat.addRoom('staff', ['carol']);
   });
@@ -139,6 +139,28 @@ describe('typed client (GatewayClient) against a real gateway', () => {
     expect(keys).to.have.length(2);
     expect(keys[1]).to.equal(keys[0]);
     expect(storedWith(stack, 'through a dropped connection').map((m) => m.message_id)).to.deep.equal([message.message_id]);
+  });
+
+  it('forgets a room the backend removed it from, and does not join it again after reconnecting', async () => {
+    stack.chat.addRoom('book-club', ['dave']);
+    const refused: GatewayClientError[] = [];
+    const dave = await users.connect('dave', { onError: (e) => refused.push(e) });
+    await dave.joinRoom({ room_id: 'book-club' });
+    const told = new Promise((resolve) => dave.once('room_removed', resolve));
+    stack.chat.rooms.get('book-club')!.delete('dave');
+    const res = await fetch(`${stack.url}/api/v1/rooms/book-club/remove`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'k1' },
+      body: JSON.stringify({ user_ids: ['dave'] }),
+    });
+    expect(res.status).to.equal(200);
+    expect(await told).to.deep.equal({ room_id: 'book-club' });
+
+    const firstSocket = dave.session!.socket_id;
+    stack.gateway.io.sockets.sockets.get(firstSocket)!.conn.close(); // the network drops
+    await waitFor(() => dave.state === 'connected' && dave.session?.socket_id !== firstSocket, 5000, 'dave back');
+
+    expect(refused.map((e) => `${e.event} ${e.code}`), 'rejoins refused').to.deep.equal([]);
   });
 
   it('keeps the socket connected past the first token’s expiry by refreshing it through getToken', async () => {

@@ -55,3 +55,18 @@ export function connectError(socket: ClientSocket, timeoutMs = 3000): Promise<Er
     });
   });
 }
+
+/** How a handshake ended: `connected` (the gateway's greeting), or the refusal's `err.data.code`. */
+export function handshakeOutcome(socket: ClientSocket, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`handshake neither greeted nor refused within ${timeoutMs} ms`)), timeoutMs);
+    socket.once('connected', () => {
+      clearTimeout(timer);
+      resolve('connected');
+    });
+    socket.once('connect_error', (e: Error & { data?: { code?: string } }) => {
+      clearTimeout(timer);
+      resolve(e.data?.code ?? `connect_error without a code: ${e.message}`);
+    });
+  });
+}

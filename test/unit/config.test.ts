@@ -26,6 +26,7 @@ describe('config: loadConfig', () => {
         idleTimeoutMs: 1800000,
         maxSocketsPerUser: 10,
         maxConnectionsPerIpPerMin: 120,
+        trustProxyHops: 0,
         corsOrigins: [],
         pushApiKeys: [],
         shutdownTimeoutMs: 10000,
@@ -123,6 +124,14 @@ describe('config: loadConfig', () => {
       expect(c.handshakeAdmission).to.deep.equal({ maxPending: 0, maxLoopDelayMs: 120, retryAfterMs: 250 });
     });
 
+    it('reads TRUST_PROXY_HOPS, and v1\'s TRUST_PROXY=true as one hop unless TRUST_PROXY_HOPS is set', () => {
+      expect(load({ TRUST_PROXY_HOPS: '2' }).trustProxyHops).to.equal(2);
+      expect(load({ TRUST_PROXY: 'true' }).trustProxyHops).to.equal(1);
+      expect(load({ TRUST_PROXY: 'false' }).trustProxyHops).to.equal(0);
+      expect(load({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '0' }).trustProxyHops).to.equal(0);
+      expect(load({ TRUST_PROXY: 'yes', TRUST_PROXY_HOPS: '3' }).trustProxyHops).to.equal(3);
+    });
+
     it('accepts a redis:// or rediss:// REDIS_URL', () => {
       expect(load({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).to.equal('redis://127.0.0.1:6379');
       expect(load({ REDIS_URL: 'rediss://cache:6380' }).redisUrl).to.equal('rediss://cache:6380');
@@ -156,6 +165,8 @@ describe('config: loadConfig', () => {
       ['unknown LOG_LEVEL', 'LOG_LEVEL', { LOG_LEVEL: 'loud' }],
       ['negative HANDSHAKE_MAX_PENDING', 'HANDSHAKE_MAX_PENDING', { HANDSHAKE_MAX_PENDING: '-1' }],
       ['HANDSHAKE_MAX_LOOP_DELAY_MS that is not a number', 'HANDSHAKE_MAX_LOOP_DELAY_MS', { HANDSHAKE_MAX_LOOP_DELAY_MS: '50ms' }],
+      ['negative TRUST_PROXY_HOPS', 'TRUST_PROXY_HOPS', { TRUST_PROXY_HOPS: '-1' }],
+      ['TRUST_PROXY that is not a boolean', 'TRUST_PROXY', { TRUST_PROXY: 'on' }],
       ['HANDSHAKE_RETRY_AFTER_MS of 0', 'HANDSHAKE_RETRY_AFTER_MS', { HANDSHAKE_RETRY_AFTER_MS: '0' }],
     ];
     for (const [what, variable, env] of cases) {
