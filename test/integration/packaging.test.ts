@@ -3,7 +3,14 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { spawnGateway, type GatewayProcess } from '../support/gatewayProcess.js';
+import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
+import { startAuthService, type AuthService } from '../../src/reference/authService.js';
+import { startChatService } from '../../src/reference/chatService.js';
+import type { RunningServer } from '../../src/reference/serviceKit.js';
+import { collect, nextEvent } from '../support/events.js';
+import { gatewayEnv, spawnGateway, type GatewayProcess } from '../support/gatewayProcess.js';
+import { within } from '../support/scenarios.js';
+import { TEST_SECRET } from '../support/stack.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -77,6 +84,34 @@ describe('production package (what the Dockerfile runs)', function () {
     }
     const { code } = await gw.kill('SIGTERM');
     expect(code).to.equal(0);
+  });
+
+  describe('with its standard output a closed pipe (a log reader gone, `node dist/main.js | head -1`)', () => {
+    let auth: AuthService & RunningServer;
+    let chat: RunningServer;
+    let socket: ClientSocket | undefined;
+    before(async () => {
+      auth = await startAuthService({ jwtSecret: TEST_SECRET });
+      chat = await startChatService({});
+    });
+    afterEach(() => socket?.disconnect());
+    after(async () => {
+      await Promise.all([auth.close(), chat.close()]);
+    });
+
+    it('drains on SIGTERM (clients get server_shutdown) and exits 0', async () => {
+      const shutdownTimeoutMs = 2000;
+      gw = await spawnGateway({ ...gatewayEnv({ auth, chat }), SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs) }, { entry: ['dist/main.js'], cwd: dir });
+      gw.child.stdout!.destroy(); // the reader is gone: every write to the gateway's stdout now fails (EPIPE)
+      socket = connectClient(gw.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: auth.issueToken('alice') } });
+      await nextEvent(socket, 'connected');
+      const shutdowns = collect(socket, 'server_shutdown');
+
+      // Bounded only so that a hang fails here instead of at the suite's timeout.
+      const exit = await within(gw.kill('SIGTERM'), shutdownTimeoutMs + 10_000, 'exit after SIGTERM');
+      expect(exit, gw.stderr()).to.include({ code: 0, signal: null });
+      expect(shutdowns).to.have.length(1);
+    });
   });
 });
 
