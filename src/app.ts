@@ -4,12 +4,13 @@ import { createShardedAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import { LocalTokenVerifier } from './auth/LocalTokenVerifier.js';
 import { RemoteTokenVerifier } from './auth/RemoteTokenVerifier.js';
+import type { TokenVerifier } from './auth/TokenVerifier.js';
 import { AuthClient } from './clients/AuthClient.js';
 import type { BackendClient } from './clients/BackendClient.js';
 import { ChatClient } from './clients/ChatClient.js';
 import { ServiceClient, type ServiceClientOptions } from './clients/ServiceClient.js';
 import { SinkPublisher, type Sink, type SinkEventType } from './clients/SinkPublisher.js';
-import type { GatewayConfig } from './config/config.js';
+import type { AuthServiceSettings, GatewayConfig } from './config/config.js';
 import { createHttpApp } from './http/createHttpApp.js';
 import { probeRoutes } from './http/probes.js';
 import { dashboardRoutes } from './http/dashboard.js';
@@ -78,17 +79,11 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
   const serviceOptions = { breaker: config.breaker, serviceToken: config.serviceToken, metrics, logger };
   const { batchEndpoints, batchWindowMs, batchMax } = config.chatService;
   const chat = new ChatClient(
-    new ServiceClient({ name: 'chat', baseUrl: config.chatService.url!, ...config.chatService, ...serviceOptions }),
+    new ServiceClient({ name: 'chat', baseUrl: config.chatService.url, ...config.chatService, ...serviceOptions }),
     batchEndpoints === 'false' ? undefined : { mode: batchEndpoints, windowMs: batchWindowMs, max: batchMax, logger },
   );
-  const auth = config.authService.url
-    ? new AuthClient(new ServiceClient({ name: 'auth', baseUrl: config.authService.url, ...config.authService, ...serviceOptions }), {
-        mode: config.authService.batchEndpoints,
-        logger,
-      })
-    : undefined;
+  const { auth, verifier } = authParts(config, serviceOptions);
   const statusReporter = auth ? new StatusReporter({ auth, metrics, logger }) : undefined;
-  const verifier = config.authMode === 'remote' ? new RemoteTokenVerifier(auth!) : new LocalTokenVerifier(config.jwt);
   const sinks = new SinkPublisher(buildSinks(config, serviceOptions), metrics);
 
   // Cluster mode: Redis connections owned here, handed to the adapter, presence and limits.
@@ -142,6 +137,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
       presenceStore,
       metrics,
       logger,
+      forgetTokens: tokenRevocation(io, verifier, redis !== undefined),
       stats: async () => ({
         instance_id: config.instanceId,
         connections: io.engine.clientsCount,
@@ -150,7 +146,7 @@ export function createGateway(config: GatewayConfig, opts: GatewayOptions = {}):
         breakers: Object.fromEntries([chat, auth].filter((c) => c).map((c) => [c!.serviceName, c!.breakerState])),
       }),
     }),
-  ]);
+  ], logger);
   const inFlight = new InFlight();
   const services: GatewayServices = {
     config,
@@ -250,6 +246,9 @@ async function drain(services: GatewayServices, timeoutMs: number): Promise<void
   if (!finished || !recorded) logger.warn('shutdown timeout reached with work in flight', { in_flight: inFlight.size });
 }
 
+/** What every service client of the gateway shares. */
+type ServiceOptions = Omit<ServiceClientOptions, 'name' | 'baseUrl' | 'timeoutMs' | 'retries'>;
+
 /** The Socket.IO adapter of cluster mode; the only place REDIS_ADAPTER is read. */
 function redisAdapter(kind: GatewayConfig['redisAdapter'], redis: RedisConnections) {
   const channelPrefix = `${KEY_PREFIX}:socket.io`;
@@ -265,18 +264,38 @@ async function refreshGauges(metrics: Metrics, presence: PresenceStore, clients:
   }
 }
 
+/** The token verifier AUTH_MODE chooses, and the auth-service client (remote mode, or statuses). */
+function authParts(config: GatewayConfig, shared: ServiceOptions): { auth?: AuthClient; verifier: TokenVerifier } {
+  const client = (settings: AuthServiceSettings) =>
+    new AuthClient(new ServiceClient({ name: 'auth', baseUrl: settings.url, ...settings, ...shared }), { mode: settings.batchEndpoints, logger: shared.logger });
+  if (config.authMode === 'remote') {
+    const auth = client(config.authService);
+    return { auth, verifier: new RemoteTokenVerifier(auth, { cacheTtlMs: config.authCacheTtlMs }) };
+  }
+  return { auth: config.authService && client(config.authService), verifier: new LocalTokenVerifier(config.jwt) };
+}
+
+/**
+ * What POST /api/v1/users/{id}/disconnect calls before it disconnects the user's sockets: every
+ * instance forgets the user's verified tokens, so a reconnect is verified again. It travels
+ * like the disconnect itself, through the adapter (Redis in cluster mode), and before it.
+ */
+function tokenRevocation(io: GatewayServer, verifier: TokenVerifier, clustered: boolean): (userId: string) => void {
+  io.on('forget_user_tokens', (userId) => verifier.forgetUser(userId));
+  return (userId) => {
+    verifier.forgetUser(userId);
+    if (clustered) io.serverSideEmit('forget_user_tokens', userId);
+  };
+}
+
 /** The optional engines of contract section 6 and the events each receives. */
-function buildSinks(config: GatewayConfig, shared: Omit<ServiceClientOptions, 'name' | 'baseUrl' | 'timeoutMs' | 'retries'>): Sink[] {
+function buildSinks(config: GatewayConfig, shared: ServiceOptions): Sink[] {
   const wanted: Array<[string, string | undefined, SinkEventType[]]> = [
     ['presence_engine', config.sinks.presenceEngineUrl, ['user_online', 'user_offline']],
     ['ai_engine', config.sinks.aiEngineUrl, ['message_persisted']],
     ['quantum_room_engine', config.sinks.quantumRoomEngineUrl, ['room_joined', 'room_left']],
   ];
-  return wanted
-    .filter(([, url]) => url)
-    .map(([name, url, accepts]) => ({
-      name,
-      accepts: new Set(accepts),
-      client: new ServiceClient({ ...shared, name, baseUrl: url!, timeoutMs: 1000, retries: 0 }),
-    }));
+  return wanted.flatMap(([name, url, accepts]) =>
+    url ? [{ name, accepts: new Set(accepts), client: new ServiceClient({ ...shared, name, baseUrl: url, timeoutMs: 1000, retries: 0 }) }] : [],
+  );
 }

@@ -40,6 +40,8 @@ export interface RoomsCmd {
 export interface RoomsResult {
   ok: number;
   failed: number;
+  /** Retryable refusals that were tried again. */
+  retried: number;
   errors: string[];
 }
 

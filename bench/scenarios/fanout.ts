@@ -33,6 +33,8 @@ async function measureCase(ctx: ScenarioContext, target: Target, size: number, r
   await connectAll(ctx, usersByProc, target.urls[0]);
   const joined = await ctx.fleet.rooms('join', membershipsByProc);
   const joinFailures = joined.reduce((n, r) => n + r.failed, 0);
+  const joinRetries = joined.reduce((n, r) => n + r.retried, 0);
+  if (joinRetries > 0) ctx.log(`  ${joinRetries} join_room refused as retryable and tried again`);
   if (joinFailures > 0) ctx.log(`  WARNING: ${joinFailures} join_room failed: ${joined.flatMap((r) => r.errors)[0]}`);
   const window = (deliveriesPerS: number, durationMs: number) =>
     windowOn(ctx, target, { kind: 'send_group_message', sendersByProc, rate: deliveriesPerS / (size - 1), durationMs, deliveriesPerAck: size - 1 });

@@ -1,6 +1,6 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt, { type Algorithm, type JwtPayload } from 'jsonwebtoken';
-import type { GatewayConfig } from '../config/config.js';
+import type { JwtSettings } from '../config/config.js';
 import { HandshakeError } from '../errors/HandshakeError.js';
 import { isValidId, type TokenVerifier, type VerifiedIdentity } from './TokenVerifier.js';
 
@@ -12,15 +12,18 @@ export class LocalTokenVerifier implements TokenVerifier {
   private readonly key: KeyObject;
   private readonly options: jwt.VerifyOptions;
 
-  constructor(private readonly settings: GatewayConfig['jwt']) {
-    const symmetric = settings.algorithms[0].startsWith('HS');
-    this.key = symmetric ? createSecretKey(Buffer.from(settings.secret!, 'utf8')) : createPublicKey(settings.publicKey!);
+  constructor(private readonly settings: JwtSettings) {
+    const { key } = settings;
+    this.key = key.kind === 'secret' ? createSecretKey(Buffer.from(key.secret, 'utf8')) : createPublicKey(key.publicKey);
     this.options = {
       algorithms: settings.algorithms as Algorithm[],
       ...(settings.issuer ? { issuer: settings.issuer } : {}),
       ...(settings.audience ? { audience: settings.audience } : {}),
     };
   }
+
+  /** Nothing is cached: every token is checked afresh. */
+  forgetUser(): void {}
 
   async verify(token: string): Promise<VerifiedIdentity> {
     let payload: JwtPayload;

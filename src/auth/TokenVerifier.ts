@@ -8,6 +8,8 @@ export interface VerifiedIdentity {
 /** Checks a bearer token; rejects with a HandshakeError (AUTH_INVALID / AUTH_EXPIRED / ...). */
 export interface TokenVerifier {
   verify(token: string, requestId: string): Promise<VerifiedIdentity>;
+  /** Forgets what was verified of the user's tokens, so the next handshake asks again (revocation). */
+  forgetUser(userId: string): void;
 }
 
 /**

@@ -1,14 +1,13 @@
+import type { z } from 'zod';
 import type { BatchEndpointsMode } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
+import { verifiedTokenAnswer } from './answers.js';
 import { BackendClient } from './BackendClient.js';
 import { BatchEndpointSupport } from './BatchEndpointSupport.js';
 import { pathOf, type ServiceClient } from './ServiceClient.js';
 
-/** What the auth-service says of a valid token. */
-export interface VerifiedToken {
-  user_id: string;
-  expires_at?: string;
-}
+/** What the gateway reads of the auth-service's answer about a valid token. */
+export type VerifiedToken = z.output<typeof verifiedTokenAnswer>;
 
 /** The statuses of contract sections 6 and 8. */
 export const USER_STATUSES = ['online', 'offline', 'away', 'busy', 'invisible'] as const;
@@ -31,9 +30,20 @@ export class AuthClient extends BackendClient {
     this.statusBatch = new BatchEndpointSupport({ ...batching, service: 'auth', path: '/users/status', variable: 'AUTH_BATCH_ENDPOINTS' });
   }
 
-  /** POST /auth/verify; rejects with a GatewayError (FORBIDDEN/NOT_FOUND/... for a 4xx). */
+  /**
+   * POST /auth/verify; rejects with a GatewayError: FORBIDDEN when the service refuses the
+   * token (401), SERVICE_UNAVAILABLE when it refuses the gateway (see `userRefusals`).
+   */
   verify(token: string, requestId: string): Promise<VerifiedToken> {
-    return this.service.request({ method: 'POST', path: '/auth/verify', operation: 'verify', body: { token }, requestId });
+    return this.service.request({
+      method: 'POST',
+      path: '/auth/verify',
+      operation: 'verify',
+      body: { token },
+      requestId,
+      userRefusals: [401],
+      answer: verifiedTokenAnswer,
+    });
   }
 
   /** True while `setStatuses` may be given many updates at once; else give it one at a time. */

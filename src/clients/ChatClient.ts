@@ -1,7 +1,8 @@
+import type { z } from 'zod';
 import type { ChatMessage, NewMessage } from '../socket/events.js';
-import { errors } from '../errors/GatewayError.js';
 import type { BatchEndpointsMode } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
+import { createdMessageAnswer, deletedMessageAnswer, receiptAnswer, storedOf, wrappedMessage } from './answers.js';
 import { BackendClient } from './BackendClient.js';
 import { BatchEndpointSupport } from './BatchEndpointSupport.js';
 import { Batcher } from './Batcher.js';
@@ -22,21 +23,11 @@ function messageKey(msg: NewMessage): string | undefined {
   return msg.client_msg_id ? idempotencyKey(msg.sender_id, msg.client_msg_id) : undefined;
 }
 
-/** What the chat-service answers to a receipt. */
-export interface ReceiptResult {
-  message_id: string;
-  sender_id: string;
-  status: 'delivered' | 'read';
-  at?: string;
-}
+/** What the gateway reads of the chat-service's answer to a receipt: whom to tell, and when. */
+export type ReceiptResult = z.output<typeof receiptAnswer>;
 
-/** What the chat-service answers to a deletion: the conversation's participants. */
-export interface DeletedMessage {
-  message_id: string;
-  sender_id: string;
-  receiver_id?: string;
-  room_id?: string;
-}
+/** What the gateway reads of the chat-service's answer to a deletion: the conversation's participants. */
+export type DeletedMessage = z.output<typeof deletedMessageAnswer>;
 
 /** Batching of writes (CHAT_BATCH_ENDPOINTS other than `false`). */
 export interface ChatBatching {
@@ -47,6 +38,9 @@ export interface ChatBatching {
 }
 
 type ReceiptItem = { messageId: string; userId: string; status: 'delivered' | 'read' };
+
+/** 403 is the chat-service refusing the user (not a participant, not a member, not theirs to delete). */
+const USER_REFUSALS = [403] as const;
 
 /** The chat-service calls of contract section 6. */
 export class ChatClient extends BackendClient {
@@ -75,7 +69,7 @@ export class ChatClient extends BackendClient {
   }
 
   private async storeOne(msg: NewMessage, requestId: string): Promise<ChatMessage> {
-    const body = await this.service.request<{ message?: ChatMessage } & Partial<ChatMessage>>({
+    const answer = await this.service.request({
       method: 'POST',
       path: '/messages',
       operation: 'create_message',
@@ -83,11 +77,10 @@ export class ChatClient extends BackendClient {
       requestId,
       userId: msg.sender_id,
       idempotencyKey: messageKey(msg),
+      userRefusals: USER_REFUSALS,
+      answer: createdMessageAnswer,
     });
-    // The contract allows `{ message }` or the message at top level.
-    const stored = body?.message ?? (body as ChatMessage);
-    if (!stored?.message_id) throw errors.unavailable('chat service returned no message');
-    return { ...msg, ...stored };
+    return { ...msg, ...storedOf(answer) } as ChatMessage;
   }
 
   private receiptOne({ messageId, userId, status }: ReceiptItem, requestId: string): Promise<ReceiptResult> {
@@ -99,34 +92,37 @@ export class ChatClient extends BackendClient {
       requestId,
       userId,
       idempotencyKey: idempotencyKey(userId, messageId, status),
+      userRefusals: USER_REFUSALS,
+      answer: receiptAnswer,
     });
   }
 
   private messageBatches(endpoint: BatchEndpointSupport) {
-    return batchSender<NewMessage, ChatMessage>({
+    return batchSender<NewMessage, ChatMessage, typeof wrappedMessage>({
       service: this.service,
       endpoint,
       field: 'messages',
       operation: 'create_message_batch',
       keyOf: messageKey,
       toBody: (msg, key) => (key ? { ...msg, idempotency_key: key } : msg),
-      parse: (msg, entry) => {
-        const stored = (entry as { message?: ChatMessage } | undefined)?.message;
-        return stored?.message_id ? { ...msg, ...stored } : undefined;
-      },
+      entry: wrappedMessage,
+      userRefusals: USER_REFUSALS,
+      toResult: (msg, entry) => ({ ...msg, ...entry.message }) as ChatMessage,
       single: (msg, requestId) => this.storeOne(msg, requestId),
     });
   }
 
   private receiptBatches(endpoint: BatchEndpointSupport) {
-    return batchSender<ReceiptItem, ReceiptResult>({
+    return batchSender<ReceiptItem, ReceiptResult, typeof receiptAnswer>({
       service: this.service,
       endpoint,
       field: 'receipts',
       operation: 'receipt_batch',
       keyOf: (r) => idempotencyKey(r.userId, r.messageId, r.status),
       toBody: (r) => ({ message_id: r.messageId, user_id: r.userId, status: r.status }),
-      parse: (_r, entry) => ((entry as ReceiptResult | undefined)?.sender_id ? (entry as ReceiptResult) : undefined),
+      entry: receiptAnswer,
+      userRefusals: USER_REFUSALS,
+      toResult: (_r, entry) => entry,
       single: (r, requestId) => this.receiptOne(r, requestId),
     });
   }
@@ -139,6 +135,8 @@ export class ChatClient extends BackendClient {
       operation: 'delete_message',
       requestId,
       userId,
+      userRefusals: USER_REFUSALS,
+      answer: deletedMessageAnswer,
     });
   }
 
@@ -151,6 +149,8 @@ export class ChatClient extends BackendClient {
         operation: 'room_membership',
         requestId,
         userId,
+        // Only the status is read: 2xx member, 403/404 not.
+        userRefusals: USER_REFUSALS,
       });
       return true;
     } catch (e) {

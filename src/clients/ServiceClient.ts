@@ -12,6 +12,7 @@ import {
   circuitBreaker,
   handleWhen,
 } from 'cockatiel';
+import type { z } from 'zod';
 import { errors, type GatewayError } from '../errors/GatewayError.js';
 import type { Logger } from '../observability/logger.js';
 import { BREAKER_STATE_VALUE, type Metrics } from '../observability/metrics.js';
@@ -44,6 +45,30 @@ export interface ServiceRequest {
   requestId: string;
   userId?: string;
   idempotencyKey?: string;
+  /**
+   * The 401/403 statuses with which this endpoint refuses the user it acts for (contract
+   * section 6: POST /auth/verify answers 401 to a bad token; receipts, deletion and membership
+   * 403). Any other 401/403, or one whose body names `UNAUTHORIZED` (the reference services'
+   * answer to a wrong service token), refuses the gateway's own credentials: SERVICE_UNAVAILABLE.
+   * @default none
+   */
+  userRefusals?: readonly number[];
+  /**
+   * What the gateway reads of a successful answer. An answer that does not match fails the call
+   * with SERVICE_UNAVAILABLE (logged) and is never used. Check only the fields read: the answer
+   * is returned as it came, so the schema must not transform.
+   */
+  answer?: z.ZodType;
+}
+
+/** A call's status answer, as the ServiceClient maps it to a contract code. */
+export interface ServiceAnswer {
+  status: number;
+  /** `error.code` of the answer's body, when it has one. */
+  code?: string;
+  operation: string;
+  userRefusals?: readonly number[];
+  retryAfterMs?: number;
 }
 
 export type BreakerStateName = 'closed' | 'open' | 'half_open' | 'isolated';
@@ -55,6 +80,12 @@ export const MAX_CALLS_IN_FLIGHT = POOL_CONNECTIONS;
 export const MAX_CALLS_WAITING = POOL_CONNECTIONS;
 /** The metrics outcome of a call refused because the service has too many calls in flight. */
 const OVERLOADED = 'overloaded';
+/** The metrics outcome of a call the service refused for the gateway's credentials (SERVICE_TOKEN). */
+const CREDENTIALS_REJECTED = 'credentials_rejected';
+/** The metrics outcome of an answer that lacks what the gateway reads of it. */
+const MALFORMED_ANSWER = 'malformed_answer';
+/** A fault of the gateway's own setup is logged at most this often per service and kind. */
+const FAULT_LOG_INTERVAL_MS = 60_000;
 
 /**
  * Builds a URL path from segments, each percent-encoded so an id can never change the route.
@@ -83,6 +114,8 @@ export class ServiceClient {
   private readonly transport: ReturnType<typeof undiciAdapter>;
   /** Headers every call carries, as name/value pairs. */
   private readonly fixedHeaders: string[];
+  /** When each kind of fault was last logged, and how many went unlogged since. */
+  private readonly faultLog = new Map<string, { at: number; unlogged: number }>();
 
   constructor(private readonly opts: ServiceClientOptions) {
     this.transport = undiciAdapter(opts.baseUrl, opts.timeoutMs);
@@ -116,18 +149,26 @@ export class ServiceClient {
     return stateName(this.breaker.state);
   }
 
-  /** Sends one call; resolves with the response body or rejects with a GatewayError. */
-  async request<T>(req: ServiceRequest): Promise<T> {
+  /** Sends one call; resolves with the response body (checked by `answer`) or rejects with a GatewayError. */
+  async request<S extends z.ZodType>(req: ServiceRequest & { answer: S }): Promise<z.output<S>>;
+  async request(req: ServiceRequest): Promise<unknown>;
+  async request(req: ServiceRequest): Promise<unknown> {
     const started = performance.now();
     let outcome = 'ok';
     try {
       const call = this.outgoing(req);
-      const res = await this.bulkhead.execute(() => this.http.request<T>({ method: req.method, url: req.path, call }));
+      const res = await this.bulkhead.execute(() => this.http.request({ method: req.method, url: req.path, call }));
+      const checked = req.answer?.safeParse(res.data);
+      if (checked?.success === false) {
+        outcome = MALFORMED_ANSWER;
+        throw this.malformedAnswer(req.operation, checked.error);
+      }
       return res.data;
     } catch (e) {
-      const err = toGatewayError(e, this.opts.name);
-      outcome = e instanceof BulkheadRejectedError ? OVERLOADED : err.code;
-      throw err;
+      if (outcome === MALFORMED_ANSWER) throw e;
+      const failure = this.failureOf(e, req);
+      outcome = failure.outcome;
+      throw failure.error;
     } finally {
       const labels = { service: this.opts.name, operation: req.operation, outcome };
       this.opts.metrics.outgoingSeconds.observe(labels, (performance.now() - started) / 1000);
@@ -137,6 +178,73 @@ export class ServiceClient {
   /** Closes pooled connections. */
   close(): void {
     this.transport.close();
+  }
+
+  /**
+   * The contract code for a status the service answered (also for the items of a batch answer).
+   * A refusal of the gateway's own credentials is logged here, loudly but at most once a minute.
+   */
+  errorForAnswer(answer: ServiceAnswer): GatewayError {
+    return this.answerFailure(answer).error;
+  }
+
+  /** Maps what a call ended with to the contract's codes, and names the outcome for metrics. */
+  private failureOf(e: unknown, req: ServiceRequest): { error: GatewayError; outcome: string } {
+    const service = this.opts.name;
+    const failed = (error: GatewayError, outcome: string = error.code) => ({ error, outcome });
+    if (e instanceof BulkheadRejectedError) return failed(errors.unavailable(`${service} service overloaded: too many calls in flight`), OVERLOADED);
+    // cockatiel 3's is*Error guards are wrong for these two: use the classes.
+    if (e instanceof BrokenCircuitError || e instanceof IsolatedCircuitError) {
+      return failed(errors.unavailable(`${service} service unavailable (circuit open)`));
+    }
+    if (!(e instanceof AxiosError)) return failed(errors.unavailable(`${service} service unavailable`));
+    if (e.code === ATTEMPT_TIMEOUT) return failed(errors.timeout(`${service} service timed out`));
+    if (e.response === undefined) return failed(errors.unavailable(`${service} service unreachable`));
+    return this.answerFailure({
+      status: e.response.status,
+      code: errorCodeOf(e.response.data),
+      operation: req.operation,
+      userRefusals: req.userRefusals,
+      retryAfterMs: retryAfter(e),
+    });
+  }
+
+  private answerFailure(answer: ServiceAnswer): { error: GatewayError; outcome: string } {
+    const { status } = answer;
+    if (refusesCredentials(answer)) {
+      this.logFault('credentials', `${this.opts.name} service refused the gateway's credentials: check SERVICE_TOKEN`, {
+        status,
+        operation: answer.operation,
+      });
+      const error = errors.unavailable(`${this.opts.name} service unavailable`);
+      error.upstreamStatus = status;
+      return { error, outcome: CREDENTIALS_REJECTED };
+    }
+    const error = errorForStatus(status, this.opts.name, answer.retryAfterMs);
+    error.upstreamStatus = status;
+    return { error, outcome: error.code };
+  }
+
+  /** An answer (or a batch answer's entry) without what the gateway reads of it: a fault of the service, logged, never passed on. */
+  malformedAnswer(operation: string, mismatch: z.ZodError): GatewayError {
+    const issue = mismatch.issues[0];
+    this.logFault(`malformed:${operation}`, `${this.opts.name} service answered without what the gateway needs`, {
+      operation,
+      problem: issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid',
+    });
+    return errors.unavailable(`${this.opts.name} service answered malformed`);
+  }
+
+  /** Logs an error at most once per FAULT_LOG_INTERVAL_MS per kind: every call would otherwise log it. */
+  private logFault(kind: string, message: string, fields: Record<string, unknown>): void {
+    const now = Date.now();
+    const last = this.faultLog.get(kind);
+    if (last && now - last.at < FAULT_LOG_INTERVAL_MS) {
+      last.unlogged++;
+      return;
+    }
+    this.faultLog.set(kind, { at: now, unlogged: 0 });
+    this.opts.logger.error(message, { service: this.opts.name, ...fields, unlogged_since_last: last?.unlogged ?? 0 });
   }
 
   /**
@@ -203,31 +311,26 @@ function stateName(state: CircuitState): BreakerStateName {
   }
 }
 
-/** Maps what a service call ended with to the contract's codes. */
-function toGatewayError(e: unknown, service: string): GatewayError {
-  if (e instanceof BulkheadRejectedError) return errors.unavailable(`${service} service overloaded: too many calls in flight`);
-  // cockatiel 3's is*Error guards are wrong for these two: use the classes.
-  if (e instanceof BrokenCircuitError || e instanceof IsolatedCircuitError) {
-    return errors.unavailable(`${service} service unavailable (circuit open)`);
-  }
-  if (!(e instanceof AxiosError)) return errors.unavailable(`${service} service unavailable`);
-  if (e.code === ATTEMPT_TIMEOUT) return errors.timeout(`${service} service timed out`);
-  const status = e.response?.status;
-  if (status === undefined) return errors.unavailable(`${service} service unreachable`);
-  const err = errorForStatus(status, service, retryAfter(e));
-  err.upstreamStatus = status;
-  return err;
+/** 401/403 that refuse the gateway, not the user it acts for (see `ServiceRequest.userRefusals`). */
+function refusesCredentials({ status, code, userRefusals }: ServiceAnswer): boolean {
+  if (status !== 401 && status !== 403) return false;
+  return code === 'UNAUTHORIZED' || !userRefusals?.includes(status);
 }
 
-/** The contract code for a service's HTTP status (also used for the items of a batch answer). */
-export function errorForStatus(status: number, service: string, retryAfterMs = 0): GatewayError {
+/** `error.code` of an error answer's body, when it has one. */
+function errorCodeOf(body: unknown): string | undefined {
+  const code = (body as { error?: { code?: unknown } } | null | undefined)?.error?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The contract code for a service's status, once a refusal of the gateway's credentials is ruled out. */
+function errorForStatus(status: number, service: string, retryAfterMs = 0): GatewayError {
   switch (status) {
     case 400:
     case 409:
     case 422:
       return errors.validation(`${service} service rejected the request`);
     case 401:
-      return errors.forbidden('unauthorized');
     case 403:
       return errors.forbidden();
     case 404:

@@ -18,24 +18,51 @@ export interface RateLimit {
   durationS: number;
 }
 
-/** Every setting of the gateway, parsed once at start-up (contract section 7). */
-export interface GatewayConfig {
+/**
+ * Every setting of the gateway, parsed once at start-up (contract section 7). What the
+ * validation makes mandatory is mandatory in the type: `AUTH_MODE` decides which variant holds.
+ */
+export type GatewayConfig = CommonConfig & AuthConfig;
+
+/** How handshake tokens are verified (AUTH_MODE), each mode with what it needs. */
+export type AuthConfig =
+  | {
+      /** @default "local" */ authMode: 'local';
+      jwt: JwtSettings;
+      /** Optional in local mode: where users' statuses go when set. */
+      authService?: AuthServiceSettings;
+    }
+  | {
+      authMode: 'remote';
+      /** POST /auth/verify, and users' statuses. */
+      authService: AuthServiceSettings;
+      /**
+       * Longest a verified token is trusted without asking again (a revoked token stops working
+       * within it); 0 = ask on every handshake. @default 60000
+       */
+      authCacheTtlMs: number;
+    };
+
+/** AUTH_MODE=local: the key follows from JWT_ALGORITHMS (a secret for HS*, else a public key). */
+export interface JwtSettings {
+  key: { kind: 'secret'; secret: string } | { kind: 'publicKey'; publicKey: string };
+  /** @default ["HS256"] */ algorithms: string[];
+  issuer?: string;
+  audience?: string;
+  /** @default "sub" */ userClaim: string;
+}
+
+/** The auth-service client (AUTH_SERVICE_URL and its policies). */
+export type AuthServiceSettings = ServiceSettings & {
+  /** PUT /users/status for many status updates at once. @default "auto" */ batchEndpoints: BatchEndpointsMode;
+};
+
+/** The settings that do not depend on AUTH_MODE. */
+export interface CommonConfig {
   /** @default 3002 */ port: number;
   /** @default "0.0.0.0" */ host: string;
   /** Identifies this process in /health, logs and (in cluster mode) presence. @default random */
   instanceId: string;
-  /** @default "local" */ authMode: 'local' | 'remote';
-  jwt: {
-    secret?: string;
-    publicKey?: string;
-    /** @default ["HS256"] */ algorithms: string[];
-    issuer?: string;
-    audience?: string;
-    /** @default "sub" */ userClaim: string;
-  };
-  authService: ServiceSettings & {
-    /** PUT /users/status for many status updates at once. @default "auto" */ batchEndpoints: BatchEndpointsMode;
-  };
   chatService: ServiceSettings & {
     /** POST /messages/batch and /receipts/batch. @default "auto" */ batchEndpoints: BatchEndpointsMode;
     /** @default 10 */ batchWindowMs: number;
@@ -113,7 +140,7 @@ export interface GatewayConfig {
 
 /** Settings of one backend service client. */
 export interface ServiceSettings {
-  url?: string;
+  url: string;
   /** Per attempt. @default 2000 */ timeoutMs: number;
   /** Extra attempts when a retry is allowed. @default 2 */ retries: number;
 }
@@ -167,9 +194,11 @@ const rateLimit = z
   .refine((r) => r.points > 0 && r.durationS > 0, 'points and seconds must be positive');
 
 /** Reads one variable through a schema, or its default; throws ConfigError naming it. */
-function read<T>(env: Env, name: string, schema: z.ZodType<T, string>, fallback?: string): T {
+function read<T>(env: Env, name: string, schema: z.ZodType<T, string>, fallback: string): T;
+function read<T>(env: Env, name: string, schema: z.ZodType<T, string>): T | undefined;
+function read<T>(env: Env, name: string, schema: z.ZodType<T, string>, fallback?: string): T | undefined {
   const raw = env[name]?.trim() ? env[name]!.trim() : fallback;
-  if (raw === undefined) return undefined as T;
+  if (raw === undefined) return undefined;
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const why = parsed.error.issues[0]?.message ?? 'is invalid';
@@ -179,30 +208,24 @@ function read<T>(env: Env, name: string, schema: z.ZodType<T, string>, fallback?
   return parsed.data;
 }
 
+/** Reads a variable that must be set; `when` says under which setting ("when AUTH_MODE=remote"). */
+function required<T>(env: Env, name: string, schema: z.ZodType<T, string>, when = ''): T {
+  const value = read(env, name, schema);
+  if (value === undefined) throw new ConfigError(`Invalid configuration: ${name} is required${when && ` ${when}`}`);
+  return value;
+}
+
 /** A PEM key may arrive with literal "\n" (one-line .env files cannot hold newlines). */
 const pem = z.string().transform((k) => k.replace(/\\n/g, '\n'));
 
 /** Builds the typed config from environment variables; throws ConfigError on the first bad one. */
 export function loadConfig(env: Env = process.env): GatewayConfig {
-  const authMode = read(env, 'AUTH_MODE', z.enum(['local', 'remote']), 'local');
-  const config: GatewayConfig = {
+  const common: CommonConfig = {
     port: read(env, 'PORT', int(0, 65535), '3002'),
     host: read(env, 'HOST', z.string().min(1), '0.0.0.0'),
     instanceId: read(env, 'INSTANCE_ID', z.string().regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots or dashes')) ?? randomInstanceId(),
-    authMode,
-    jwt: {
-      secret: read(env, 'JWT_SECRET', z.string().min(16, 'must be at least 16 characters')),
-      publicKey: read(env, 'JWT_PUBLIC_KEY', pem),
-      algorithms: read(env, 'JWT_ALGORITHMS', algorithms, 'HS256'),
-      issuer: read(env, 'JWT_ISSUER', z.string()),
-      audience: read(env, 'JWT_AUDIENCE', z.string()),
-      userClaim: read(env, 'JWT_USER_CLAIM', z.string().min(1), 'sub'),
-    },
-    authService: {
-      ...service(env, 'AUTH_SERVICE'),
-      batchEndpoints: read(env, 'AUTH_BATCH_ENDPOINTS', batchEndpoints, 'auto'),
-    },
     chatService: {
+      url: required(env, 'CHAT_SERVICE_URL', url),
       ...service(env, 'CHAT_SERVICE'),
       batchEndpoints: read(env, 'CHAT_BATCH_ENDPOINTS', batchEndpoints, 'auto'),
       batchWindowMs: read(env, 'CHAT_BATCH_WINDOW_MS', int(0, 1000), '10'),
@@ -254,39 +277,54 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     },
     logLevel: read(env, 'LOG_LEVEL', z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']), 'info'),
   };
-  checkRequired(config);
-  return config;
+  return { ...common, ...authConfig(env) };
+}
+
+/** AUTH_MODE and what the chosen mode requires. */
+function authConfig(env: Env): AuthConfig {
+  const mode = read(env, 'AUTH_MODE', z.enum(['local', 'remote']), 'local');
+  // Read in either mode, so an invalid value stops the start even where it is not used.
+  const policies = { ...service(env, 'AUTH_SERVICE'), batchEndpoints: read(env, 'AUTH_BATCH_ENDPOINTS', batchEndpoints, 'auto') };
+  if (mode === 'remote') {
+    return {
+      authMode: 'remote',
+      authService: { url: required(env, 'AUTH_SERVICE_URL', url, 'when AUTH_MODE=remote'), ...policies },
+      authCacheTtlMs: read(env, 'AUTH_CACHE_TTL_MS', int(0), '60000'),
+    };
+  }
+  const authServiceUrl = read(env, 'AUTH_SERVICE_URL', url);
+  return { authMode: 'local', jwt: jwtSettings(env), ...(authServiceUrl ? { authService: { url: authServiceUrl, ...policies } } : {}) };
 }
 
 const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
-const algorithms = list.pipe(
+const algorithmList = list.pipe(
   z.array(z.enum(JWT_ALGORITHMS, { message: `must list only ${JWT_ALGORITHMS.join(', ')}` })).min(1, 'must name an algorithm'),
 );
 
-function service(env: Env, prefix: string): ServiceSettings {
+/** A service's policies; its URL is read where the rules for it are known. */
+function service(env: Env, prefix: string): Omit<ServiceSettings, 'url'> {
   return {
-    url: read(env, `${prefix}_URL`, url),
     timeoutMs: read(env, `${prefix}_TIMEOUT_MS`, int(1), '2000'),
     retries: read(env, `${prefix}_RETRIES`, int(0, 10), '2'),
   };
 }
 
-/** Cross-variable rules: messages need a chat-service; a verifier needs its key or service. */
-function checkRequired(c: GatewayConfig): void {
-  if (!c.chatService.url) throw new ConfigError('Invalid configuration: CHAT_SERVICE_URL is required');
-  if (c.authMode === 'remote') {
-    if (!c.authService.url) throw new ConfigError('Invalid configuration: AUTH_SERVICE_URL is required when AUTH_MODE=remote');
-    return;
-  }
-  const symmetric = c.jwt.algorithms.some((a) => a.startsWith('HS'));
-  const asymmetric = c.jwt.algorithms.some((a) => !a.startsWith('HS'));
-  if (symmetric && asymmetric) {
+/** AUTH_MODE=local: the algorithms, and the key they need (never a mix: key confusion). */
+function jwtSettings(env: Env): JwtSettings {
+  const algorithms = read(env, 'JWT_ALGORITHMS', algorithmList, 'HS256');
+  const symmetric = algorithms.some((a) => a.startsWith('HS'));
+  if (symmetric && algorithms.some((a) => !a.startsWith('HS'))) {
     throw new ConfigError('Invalid configuration: JWT_ALGORITHMS must not mix HS* with RS*/PS*/ES* (key confusion)');
   }
-  if (symmetric && !c.jwt.secret) throw new ConfigError('Invalid configuration: JWT_SECRET is required for HS* JWT_ALGORITHMS');
-  if (asymmetric && !c.jwt.publicKey) {
-    throw new ConfigError('Invalid configuration: JWT_PUBLIC_KEY is required for RS*/PS*/ES* JWT_ALGORITHMS');
-  }
+  return {
+    key: symmetric
+      ? { kind: 'secret', secret: required(env, 'JWT_SECRET', z.string().min(16, 'must be at least 16 characters'), 'for HS* JWT_ALGORITHMS') }
+      : { kind: 'publicKey', publicKey: required(env, 'JWT_PUBLIC_KEY', pem, 'for RS*/PS*/ES* JWT_ALGORITHMS') },
+    algorithms,
+    issuer: read(env, 'JWT_ISSUER', z.string()),
+    audience: read(env, 'JWT_AUDIENCE', z.string()),
+    userClaim: read(env, 'JWT_USER_CLAIM', z.string().min(1), 'sub'),
+  };
 }
 
 function randomInstanceId(): string {

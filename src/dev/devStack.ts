@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import { createGateway, type Gateway } from '../app.js';
 import { loadConfig } from '../config/config.js';
+import { sendError } from '../http/httpErrors.js';
 import { createLogger } from '../observability/logger.js';
 import { startAuthService } from '../reference/authService.js';
 import { startChatService } from '../reference/chatService.js';
@@ -132,7 +133,7 @@ async function startWebApp(opts: WebAppOptions): Promise<RunningServer> {
   app.post('/api/login', (req, res) => {
     const userId: unknown = req.body?.user_id;
     if (typeof userId !== 'string' || !USER_ID.test(userId)) {
-      return void res.status(400).json({ error: { code: 'VALIDATION_FAILED', message: 'user_id: 1 to 32 letters, digits, . @ _ -' } });
+      return sendError(res, 'VALIDATION_FAILED', 'user_id: 1 to 32 letters, digits, . @ _ -');
     }
     res.json({ token: opts.login(userId) });
   });
@@ -150,7 +151,7 @@ function proxy(base: string, path: string, params: string[]): express.RequestHan
       const answer = await fetch(`${base}${path}?${query}`, { signal: AbortSignal.timeout(3000) });
       res.status(answer.status).type('application/json').send(await answer.text());
     } catch {
-      res.status(502).json({ error: { code: 'SERVICE_UNAVAILABLE', message: 'chat-service unreachable' } });
+      sendError(res, 'SERVICE_UNAVAILABLE', 'chat-service unreachable');
     }
   };
 }

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { sendError } from './httpErrors.js';
 
 /** Answers whether a presented key is one of the configured keys. */
 export type KeyMatcher = (given: string) => boolean;
@@ -25,14 +26,14 @@ function sha256(value: string): Buffer {
 
 /**
  * Middleware: 401 `UNAUTHORIZED` without the `header`, 403 `FORBIDDEN` unless its value is one
- * of `keys` (constant-time, see keyMatcher); bodies are `{ error: { code, message } }`.
+ * of `keys` (constant-time, see keyMatcher).
  */
 export function requireKeyHeader(header: string, keys: readonly string[]): RequestHandler {
   const matches = keyMatcher(keys);
   return (req, res, next) => {
     const given = req.get(header);
-    if (!given) return void res.status(401).json({ error: { code: 'UNAUTHORIZED', message: `the ${header} header is required` } });
-    if (!matches(given)) return void res.status(403).json({ error: { code: 'FORBIDDEN', message: `the ${header} is not valid` } });
+    if (!given) return sendError(res, 'UNAUTHORIZED', `the ${header} header is required`);
+    if (!matches(given)) return sendError(res, 'FORBIDDEN', `the ${header} is not valid`);
     next();
   };
 }

@@ -1,12 +1,13 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Router, type RequestHandler, type Response } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { GatewayConfig } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PresenceStore } from '../presence/PresenceStore.js';
 import { rooms } from '../socket/events.js';
 import type { GatewayServer } from '../socket/types.js';
 import { requireKeyHeader } from './apiKeys.js';
+import { sendError } from './httpErrors.js';
 import { dashboardHtml } from './dashboard/page.js';
 import { DASHBOARD_JS } from './dashboard/script.js';
 import { deriveSnapshot } from './dashboard/snapshot.js';
@@ -92,9 +93,5 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
 
 
 const apiDisabled: RequestHandler = (_req, res) => {
-  sendError(res, 404, 'NOT_FOUND', 'the dashboard API is disabled: set ADMIN_API_KEY or PUSH_API_KEYS');
+  sendError(res, 'NOT_FOUND', 'the dashboard API is disabled: set ADMIN_API_KEY or PUSH_API_KEYS');
 };
-
-function sendError(res: Response, status: number, code: string, message: string): void {
-  res.status(status).json({ error: { code, message } });
-}

@@ -1,8 +1,8 @@
-import express, { Router, type ErrorRequestHandler, type Response } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import type { GatewayConfig } from '../config/config.js';
 import { requireKeyHeader } from './apiKeys.js';
-import { errors, isGatewayError, type ErrorCode, type GatewayError } from '../errors/GatewayError.js';
+import { errors } from '../errors/GatewayError.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PresenceStore } from '../presence/PresenceStore.js';
@@ -16,6 +16,8 @@ export interface PushApiDeps {
   presenceStore: PresenceStore;
   metrics: Metrics;
   logger: Logger;
+  /** Revokes the user's sessions on every instance: their verified tokens are asked about again. */
+  forgetTokens: (userId: string) => void;
   /** Figures for GET /api/v1/stats (counts, breaker states, instance id). */
   stats: () => Promise<Record<string, unknown>>;
 }
@@ -74,18 +76,6 @@ const presenceQuery = z.object({
     .pipe(idList('user ids').min(1, 'required: a comma-separated list of user ids')),
 });
 
-/** The API's error codes: the contract's, plus UNAUTHORIZED for a missing key. */
-type ApiErrorCode = ErrorCode | 'UNAUTHORIZED';
-
-const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
-  VALIDATION_FAILED: 400,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  PAYLOAD_TOO_LARGE: 413,
-  SERVICE_UNAVAILABLE: 503,
-  TIMEOUT: 504,
-};
-
 /** The backend API of contract section 5 (X-API-Key from PUSH_API_KEYS). */
 export function pushApiRoutes(deps: PushApiDeps): Router {
   const { config, io, presenceStore, logger } = deps;
@@ -115,6 +105,8 @@ export function pushApiRoutes(deps: PushApiDeps): Router {
   api.post('/users/:user_id/disconnect', async (req, res) => {
     const userId = parse(id, req.params.user_id, 'user_id');
     const { reason } = parse(disconnectBody, req.body ?? {});
+    // First, so no instance lets the user back in on a token it verified before.
+    deps.forgetTokens(userId);
     const target = io.in(rooms.user(userId));
     const sockets = await target.fetchSockets();
     target.emit('error', { code: 'FORBIDDEN', message: reason ?? DEFAULT_DISCONNECT_REASON });
@@ -132,7 +124,6 @@ export function pushApiRoutes(deps: PushApiDeps): Router {
     res.json(await deps.stats());
   });
 
-  api.use(apiErrors(logger));
   return Router().use('/api/v1', api);
 }
 
@@ -151,30 +142,6 @@ function parse<S extends z.ZodType>(schema: S, raw: unknown, what = 'body'): z.o
   if (result.success) return result.data;
   const issues = result.error.issues.slice(0, 5).map((i) => `${[what, ...i.path].join('.')}: ${i.message}`);
   throw errors.validation(issues.join('; '));
-}
-
-/** Contract errors as `{ error: { code, message } }`; body-parser failures keep 413, else become 400. */
-function apiErrors(logger: Logger): ErrorRequestHandler {
-  return (err: unknown, req, res, next) => {
-    if (res.headersSent) return next(err);
-    const e = toGatewayError(err);
-    const status = HTTP_STATUS[e.code] ?? 500;
-    if (status >= 500) logger.error('push api request failed', { method: req.method, path: req.path, error: err });
-    sendError(res, status, e.code, e.message);
-  };
-}
-
-function toGatewayError(err: unknown): GatewayError {
-  if (isGatewayError(err)) return err;
-  const { status, message } = (err ?? {}) as { status?: unknown; message?: unknown };
-  if (status === 413) return errors.payloadTooLarge('request body too large');
-  // body-parser: malformed JSON, unsupported charset or encoding, aborted upload.
-  if (typeof status === 'number' && status >= 400 && status < 500) return errors.validation(`malformed request body: ${String(message)}`);
-  return errors.internal();
-}
-
-function sendError(res: Response, status: number, code: ApiErrorCode, message: string): void {
-  res.status(status).json({ error: { code, message } });
 }
 
 function unique(ids: readonly string[]): string[] {

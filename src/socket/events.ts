@@ -89,6 +89,8 @@ export interface ServerToClientEvents {
 /** Between gateway instances (cluster mode). */
 export interface InterServerEvents {
   ping: () => void;
+  /** POST /api/v1/users/{id}/disconnect: forget the user's verified tokens (AUTH_MODE=remote). */
+  forget_user_tokens: (userId: string) => void;
 }
 
 /** What the gateway keeps on each socket. */

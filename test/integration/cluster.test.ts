@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { messageWrites } from '../support/chatWrites.js';
 import { startCluster, type Cluster, type ClusterOptions } from '../support/cluster.js';
-import { collect, request, sleep, waitFor } from '../support/events.js';
+import { collect, connectError, request, sleep, waitFor } from '../support/events.js';
 import { requireRedis } from '../support/redis.js';
 import { expectIsoTime, uniqueId } from '../support/scenarios.js';
 
@@ -404,6 +404,30 @@ describe('cluster mode: gateway processes sharing one Redis', () => {
       });
     });
   });
+
+  // The forgetting travels through the adapter like the disconnect: both adapters carry it.
+  for (const adapter of ['classic', 'sharded']) {
+    describe(`AUTH_MODE=remote: revoking a user on one instance (REDIS_ADAPTER=${adapter})`, () => {
+      const cluster = useCluster({ env: { AUTH_MODE: 'remote', JWT_SECRET: '', PUSH_API_KEYS: API_KEY, REDIS_ADAPTER: adapter } });
+      afterEach(() => cluster().auth.faults.clear());
+
+      it('POST /api/v1/users/{id}/disconnect on gw-0 makes gw-1 verify the user\'s token again too', async () => {
+        const c = cluster();
+        const ivy = uniqueId('ivy');
+        const token = c.token(ivy);
+        // Both instances have verified (and cached) the token; then the auth-service revokes it.
+        const sockets = [await c.connect(0, ivy, token), await c.connect(1, ivy, token)];
+        c.auth.faults.add({ status: 401, body: { error: { code: 'AUTH_INVALID', message: 'revoked' } }, match: { path: /^\/auth\/verify$/ } });
+        const gone = sockets.map((s) => nextMatching<string>(s, 'disconnect', () => true));
+
+        expect(await api(c, 0, `/api/v1/users/${ivy}/disconnect`, {})).to.deep.equal({ status: 200, body: { disconnected: 2 } });
+        await Promise.all(gone);
+
+        const refused = await connectError(c.client(1, token));
+        expect(refused.data).to.deep.equal({ code: 'AUTH_INVALID' });
+      });
+    });
+  }
 
   describe('an instance killed with SIGKILL', () => {
     let cluster: Cluster | undefined;

@@ -18,8 +18,13 @@ export interface Cluster {
   auth: AuthStandIn;
   chat: ChatStandIn;
   instances: ClusterInstance[];
-  /** A connected socket.io-client (websocket, no reconnection) of `userId` on instance `i`, after `connected`. */
-  connect(i: number, userId: string): Promise<ClientSocket>;
+  /**
+   * A connected socket.io-client (websocket, no reconnection) of `userId` on instance `i`, after
+   * `connected`; with a new token unless one is given.
+   */
+  connect(i: number, userId: string, token?: string): Promise<ClientSocket>;
+  /** A socket.io-client on instance `i` presenting `token`, not waited for (for refused handshakes). */
+  client(i: number, token: string): ClientSocket;
   /** A valid token for a user, from the reference auth-service. */
   token(userId: string): string;
   /** Closes client sockets, stops the live processes, the services and Redis. */
@@ -77,22 +82,24 @@ async function startGateways(redis: RedisServer, auth: AuthStandIn, chat: ChatSt
     throw e;
   }
 
+  const client = (i: number, token: string) => {
+    const instance = started[i];
+    if (!instance) throw new Error(`no instance ${i} (the cluster has ${started.length})`);
+    const socket = connectClient(instance.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token } });
+    sockets.add(socket);
+    return socket;
+  };
+
   return {
     redis,
     auth,
     chat,
     instances: started,
     token: (userId) => auth.issueToken(userId),
-    async connect(i, userId) {
+    client,
+    async connect(i, userId, token = auth.issueToken(userId)) {
       const instance = started[i];
-      if (!instance) throw new Error(`no instance ${i} (the cluster has ${started.length})`);
-      const socket = connectClient(instance.url, {
-        transports: ['websocket'],
-        reconnection: false,
-        forceNew: true,
-        auth: { token: auth.issueToken(userId) },
-      });
-      sockets.add(socket);
+      const socket = client(i, token);
       await new Promise<void>((done, failed) => {
         const timer = setTimeout(() => failed(new Error(`${userId} not connected to ${instance.id} within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
         socket.once('connected', () => {

@@ -1,16 +1,16 @@
 import { expect } from 'chai';
 import type { Socket as ClientSocket } from 'socket.io-client';
-import { startStack, type Stack } from './stack.js';
+import { startStack, type Stack, type StackOptions } from './stack.js';
 import { collect, request, waitFor } from './events.js';
 
 /**
  * Starts a stack before the enclosing `describe`'s tests and stops it after them.
  * Returns a getter, since the stack exists only once the hook ran.
  */
-export function useStack(env: Record<string, string> = {}): () => Stack {
+export function useStack(env: Record<string, string> = {}, opts: StackOptions = {}): () => Stack {
   let stack: Stack | undefined;
   before(async () => {
-    stack = await startStack(env);
+    stack = await startStack(env, opts);
   });
   after(async () => {
     await stack?.stop();

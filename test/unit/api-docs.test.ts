@@ -201,7 +201,7 @@ describe('API documents', () => {
     it('documents every route of the probes and the push API', () => {
       const registered = [
         ...routesOf(probeRoutes({} as never) as unknown as RouterLike),
-        ...routesOf(pushApiRoutes({ config, io: {} as never, presenceStore: {} as never, metrics: {} as never, logger: {} as never, stats: async () => ({}) }) as unknown as RouterLike),
+        ...routesOf(pushApiRoutes({ config, io: {} as never, presenceStore: {} as never, metrics: {} as never, logger: {} as never, forgetTokens: () => undefined, stats: async () => ({}) }) as unknown as RouterLike),
       ].map((r) => r.replace(/:(\w+)/g, '{$1}'));
       expect(sorted(registered)).to.deep.equal(sorted([
         'GET /health', 'GET /ready', 'GET /metrics',

@@ -31,8 +31,8 @@ describe('config: loadConfig', () => {
         shutdownTimeoutMs: 10000,
         logLevel: 'info',
       });
-      expect(c.jwt).to.deep.include({ algorithms: ['HS256'], userClaim: 'sub', secret: MINIMAL.JWT_SECRET });
-      expect(c.authService).to.deep.equal({ url: undefined, timeoutMs: 2000, retries: 2, batchEndpoints: 'auto' });
+      expect(c.authMode === 'local' && c.jwt).to.deep.include({ algorithms: ['HS256'], userClaim: 'sub', key: { kind: 'secret', secret: MINIMAL.JWT_SECRET } });
+      expect(c.authService).to.equal(undefined);
       expect(c.chatService).to.deep.equal({
         url: 'http://chat.internal:8080', timeoutMs: 2000, retries: 2, batchEndpoints: 'auto', batchWindowMs: 10, batchMax: 100,
       });
@@ -80,7 +80,8 @@ describe('config: loadConfig', () => {
     it('turns literal \\n in JWT_PUBLIC_KEY into newlines (one-line .env files)', () => {
       const oneLine = '-----BEGIN PUBLIC KEY-----\\nMIIBIjANBgkq\\n-----END PUBLIC KEY-----';
       const c = loadConfig({ CHAT_SERVICE_URL: MINIMAL.CHAT_SERVICE_URL, JWT_ALGORITHMS: 'RS256', JWT_PUBLIC_KEY: oneLine });
-      expect(c.jwt.publicKey).to.equal('-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkq\n-----END PUBLIC KEY-----');
+      if (c.authMode !== 'local') throw new Error('expected AUTH_MODE=local');
+      expect(c.jwt.key).to.deep.equal({ kind: 'publicKey', publicKey: '-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkq\n-----END PUBLIC KEY-----' });
       expect(c.jwt.algorithms).to.deep.equal(['RS256']);
     });
 
@@ -88,16 +89,29 @@ describe('config: loadConfig', () => {
       expect(load({ CHAT_SERVICE_URL: 'http://chat:8080/' }).chatService.url).to.equal('http://chat:8080');
     });
 
-    it('accepts AUTH_MODE=remote with an AUTH_SERVICE_URL and no JWT key', () => {
+    it('accepts AUTH_MODE=remote with an AUTH_SERVICE_URL and no JWT key; verified tokens are trusted 60 s', () => {
       const c = loadConfig({ CHAT_SERVICE_URL: MINIMAL.CHAT_SERVICE_URL, AUTH_MODE: 'remote', AUTH_SERVICE_URL: 'http://auth:9000' });
-      expect(c.authMode).to.equal('remote');
-      expect(c.authService.url).to.equal('http://auth:9000');
+      expect(c).to.deep.include({ authMode: 'remote', authCacheTtlMs: 60000 });
+      expect(c.authService?.url).to.equal('http://auth:9000');
+      expect(c).not.to.have.property('jwt');
+    });
+
+    it('reads AUTH_CACHE_TTL_MS in remote mode, 0 switching the cache off', () => {
+      const remote = (ttl: string) => loadConfig({ ...MINIMAL, AUTH_MODE: 'remote', AUTH_SERVICE_URL: 'http://auth:9000', AUTH_CACHE_TTL_MS: ttl });
+      expect(remote('5000')).to.include({ authCacheTtlMs: 5000 });
+      expect(remote('0')).to.include({ authCacheTtlMs: 0 });
+    });
+
+    it('keeps AUTH_SERVICE_URL in local mode, for status updates', () => {
+      expect(load({ AUTH_SERVICE_URL: 'http://auth:9000' }).authService).to.deep.equal({
+        url: 'http://auth:9000', timeoutMs: 2000, retries: 2, batchEndpoints: 'auto',
+      });
     });
 
     it('reads CHAT_BATCH_ENDPOINTS and AUTH_BATCH_ENDPOINTS as auto, true or false, in the usual boolean spellings', () => {
       const modes = (value: string) => {
-        const c = load({ CHAT_BATCH_ENDPOINTS: value, AUTH_BATCH_ENDPOINTS: value });
-        return [c.chatService.batchEndpoints, c.authService.batchEndpoints];
+        const c = load({ CHAT_BATCH_ENDPOINTS: value, AUTH_BATCH_ENDPOINTS: value, AUTH_SERVICE_URL: 'http://auth:9000' });
+        return [c.chatService.batchEndpoints, c.authService?.batchEndpoints];
       };
       expect(modes('auto')).to.deep.equal(['auto', 'auto']);
       for (const yes of ['true', '1', 'yes']) expect(modes(yes), yes).to.deep.equal(['true', 'true']);
@@ -126,6 +140,8 @@ describe('config: loadConfig', () => {
       ['a JWT_SECRET too short to be safe', 'JWT_SECRET', { JWT_SECRET: 'short' }],
       ['RS256 without JWT_PUBLIC_KEY', 'JWT_PUBLIC_KEY', { JWT_ALGORITHMS: 'RS256' }],
       ['AUTH_MODE=remote without AUTH_SERVICE_URL', 'AUTH_SERVICE_URL', { AUTH_MODE: 'remote' }],
+      ['AUTH_CACHE_TTL_MS that is negative', 'AUTH_CACHE_TTL_MS', { AUTH_MODE: 'remote', AUTH_SERVICE_URL: 'http://auth:9000', AUTH_CACHE_TTL_MS: '-1' }],
+      ['AUTH_CACHE_TTL_MS that is not a number', 'AUTH_CACHE_TTL_MS', { AUTH_MODE: 'remote', AUTH_SERVICE_URL: 'http://auth:9000', AUTH_CACHE_TTL_MS: '1m' }],
       ['missing CHAT_SERVICE_URL', 'CHAT_SERVICE_URL', { CHAT_SERVICE_URL: undefined }],
       ['CHAT_SERVICE_URL that is not http(s)', 'CHAT_SERVICE_URL', { CHAT_SERVICE_URL: 'ftp://chat' }],
       ['REDIS_URL with an http scheme', 'REDIS_URL', { REDIS_URL: 'http://x' }],

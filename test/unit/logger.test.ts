@@ -1,8 +1,7 @@
-import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
-import winston from 'winston';
-import { createLogger, redact } from '../../src/observability/logger.js';
+import { redact } from '../../src/observability/logger.js';
 import { waitFor } from '../support/events.js';
+import { capturedLogger } from '../support/logs.js';
 
 describe('logger: redact', () => {
   it('replaces credentials and message bodies at any depth', () => {
@@ -41,20 +40,8 @@ describe('logger: redact', () => {
 });
 
 describe('logger: JSON lines', () => {
-  /** A gateway logger whose only transport is an in-memory stream; resolves the lines it wrote. */
-  function captured(level = 'info') {
-    const stream = new PassThrough();
-    const chunks: string[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c.toString('utf8')));
-    const logger = createLogger({ level, service: 'chat-gateway', instanceId: 'gw-test' });
-    logger.clear().add(new winston.transports.Stream({ stream }));
-    const text = () => chunks.join('');
-    const lines = () => text().split('\n').filter(Boolean);
-    return { logger, text, lines };
-  }
-
   it('writes one JSON object per line with level, message, service, instance and time', async () => {
-    const { logger, lines } = captured();
+    const { logger, lines } = capturedLogger();
     logger.info('socket connected', { user_id: 'alice' });
     await waitFor(() => lines().length === 1, 1000, 'one log line');
     const entry = JSON.parse(lines()[0]);
@@ -63,7 +50,7 @@ describe('logger: JSON lines', () => {
   });
 
   it('never prints tokens, authorization headers or message content', async () => {
-    const { logger, text, lines } = captured();
+    const { logger, text, lines } = capturedLogger();
     logger.info('handshake', { token: 'TOKEN-SECRET', headers: { authorization: 'Bearer AUTH-SECRET' } });
     logger.warn('send failed', { event: 'send_message', payload: { content: 'CONTENT-SECRET', receiver_id: 'bob' } });
     logger.error('refresh failed', { error: { message: 'nope', refresh_token: 'REFRESH-SECRET' } });
@@ -75,7 +62,7 @@ describe('logger: JSON lines', () => {
   });
 
   it('keeps a message with CR/LF on one line', async () => {
-    const { logger, lines } = captured();
+    const { logger, lines } = capturedLogger();
     logger.info('user said\r\n{"level":"error","message":"forged"}', { reason: 'x\ny' });
     await waitFor(() => lines().length >= 1, 1000, 'a log line');
     await new Promise((r) => setImmediate(r));
@@ -84,7 +71,7 @@ describe('logger: JSON lines', () => {
   });
 
   it('drops entries below its level', async () => {
-    const { logger, lines } = captured('warn');
+    const { logger, lines } = capturedLogger('warn');
     logger.debug('noise');
     logger.info('more noise');
     logger.warn('kept');
