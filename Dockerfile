@@ -1,14 +1,16 @@
 # syntax=docker/dockerfile:1
-# Build: compile TypeScript with all dependencies.
+# Build: compile TypeScript with all dependencies. `npm run build` (tsconfig.build.json) compiles
+# src/main.ts and what it imports, nothing else: the reference services, the dev stack and the
+# typed client (SDK) are not part of the gateway, and .dockerignore keeps them out of the context.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-# Runtime: production dependencies and the compiled code only, as the unprivileged `node` user.
+# Runtime: production dependencies and the compiled gateway only, as the unprivileged `node` user.
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { SERVICE_NAME, createGateway } from './app.js';
 import { ConfigError, loadConfig } from './config/config.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, silenceOnBrokenStdout } from './observability/logger.js';
 
 /** Reads `.env` (docker --env-file format) when present; real environment variables win. */
 function loadDotEnv(path = process.env.ENV_FILE ?? '.env'): void {
@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger({ level: config.logLevel, service: SERVICE_NAME, instanceId: config.instanceId });
+  silenceOnBrokenStdout(logger);
   const gateway = createGateway(config, { logger });
 
   // One bad socket must not take every other connection down: log, count, keep serving.

@@ -182,7 +182,7 @@ ${Object.entries(tokens)
   .map(([u, t]) => `  ${u.padEnd(6)} ${t}`)
   .join('\n')}
 
-Connect from Node with the typed client (src/sdk, see README "Typed client"):
+Connect from Node with the typed client (src/sdk, see docs/client.md):
   import { GatewayClient } from './src/sdk/index.js';
   const client = new GatewayClient('${url}', { token: '<token of alice>' });
   await client.connect();

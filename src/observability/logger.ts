@@ -38,6 +38,23 @@ const redactFormat = winston.format((info) => {
 
 export type Logger = winston.Logger;
 
+/**
+ * Keeps a broken standard output (its reader gone: a log shipper that died,
+ * `node dist/main.js | head -1`) from stopping the process. A failed write is an 'error' event
+ * on process.stdout, which stays writable; unhandled, it is an uncaught exception, whose log line
+ * fails the same way, and that chain never yields to the event loop, so the drain after SIGTERM
+ * never runs. The first failure silences `logger` instead. A failure of stderr is ignored: it is
+ * only written to at start-up and here.
+ */
+export function silenceOnBrokenStdout(logger: Logger): void {
+  process.stdout.on('error', (e: Error) => {
+    if (logger.silent) return;
+    logger.silent = true;
+    process.stderr.write(`standard output failed (${e.message}): no more log lines\n`);
+  });
+  process.stderr.on('error', () => {});
+}
+
 /** A JSON-lines logger for one gateway instance; `silent` keeps test output clean. */
 export function createLogger(opts: { level: string; service: string; instanceId: string; silent?: boolean }): Logger {
   return winston.createLogger({

@@ -1,6 +1,6 @@
 /**
  * The typed client of the chat gateway, for browsers (bundled, e.g. by esbuild) and Node
- * (`dist/sdk/index.js` once built). See the README's "Typed client".
+ * (`npm run build:sdk` compiles it to `dist/sdk/index.js`). See docs/client.md.
  */
 import type { PayloadOf } from '../contract/index.js';
 

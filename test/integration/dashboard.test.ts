@@ -188,8 +188,8 @@ describe('operations dashboard API (GET /admin/api/snapshot)', () => {
         expectIsoTime(snap.timestamp, 'timestamp');
         expect(snap.uptime_s).to.be.a('number').and.at.least(0);
         expect(snap.event_loop.lag_ms).to.be.a('number').and.at.least(0);
-        // The delay above the monitor's 20 ms interval, not the interval itself (~20 ms idle).
-        expect(snap.event_loop.lag_p99_ms).to.be.a('number').and.at.least(0).and.below(20);
+        // The delay above the monitor's interval (no timing bound: tests carry no thresholds).
+        expect(snap.event_loop.lag_p99_ms).to.be.a('number').and.at.least(0);
         expect(snap.memory.rss_bytes).to.be.a('number').and.greaterThan(0);
         expect(snap.memory.heap_used_bytes).to.be.a('number').and.greaterThan(0);
         expect(snap.memory.heap_total_bytes).to.be.at.least(snap.memory.heap_used_bytes);
