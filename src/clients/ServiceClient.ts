@@ -78,7 +78,7 @@ export type BreakerStateName = 'closed' | 'open' | 'half_open' | 'isolated';
 /** A service as `/health` shows it: its breaker, and the last fault of the service a call met. */
 export interface ServiceHealth {
   breaker: BreakerStateName;
-  /** "ECONNREFUSED", "timeout", "HTTP 503", "circuit open", "overloaded"... */
+  /** "ECONNREFUSED", "timeout after 2000 ms", "HTTP 503", "circuit open", "overloaded: too many calls in flight"... */
   last_error?: string;
   /** ISO 8601. */
   last_error_at?: string;
@@ -168,9 +168,8 @@ export class ServiceClient {
   /** The breaker and the last fault of the service, for /health. */
   get health(): ServiceHealth {
     const fault = this.lastFault;
-    const health: ServiceHealth = { breaker: this.breakerState };
-    if (fault) Object.assign(health, { last_error: fault.cause, last_error_at: new Date(fault.at).toISOString() });
-    return health;
+    const breaker = this.breakerState;
+    return fault ? { breaker, last_error: fault.cause, last_error_at: new Date(fault.at).toISOString() } : { breaker };
   }
 
   /** Sends one call; resolves with the response body (checked by `answer`) or rejects with a GatewayError. */

@@ -209,13 +209,13 @@ const url = rule(
   z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
   'must be an http:// or https:// URL',
 );
-const listOf = z.string().transform((s) =>
+const commaList = z.string().transform((s) =>
   s
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean),
 );
-const list = rule(listOf, 'must be a comma-separated list');
+const list = rule(commaList, 'must be a comma-separated list');
 const text = rule(z.string(), 'must be text');
 const rateLimit = rule(
   z
@@ -368,7 +368,7 @@ function authConfig(vars: EnvReader): AuthConfig | undefined {
 
 const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
 const algorithmList = rule(
-  listOf.pipe(z.array(z.enum(JWT_ALGORITHMS)).min(1)),
+  commaList.pipe(z.array(z.enum(JWT_ALGORITHMS)).min(1)),
   `must be a comma-separated list of ${JWT_ALGORITHMS.join(', ')}`,
 );
 
