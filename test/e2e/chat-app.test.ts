@@ -218,7 +218,7 @@ describe('demo web app in Chromium: alice and bob chat through the gateway', fun
     await standup.locator('.tick[data-status="read"]').waitFor();
     expect(await standup.locator('.read-by').getAttribute('title')).to.equal('read by carol, bob');
 
-    await typeAndSend(carol.page, 'Coming! 📱');
+    await typeAndSend(carol.page, 'Coming!');
     await alice.page.locator('.msg', { hasText: 'Coming!' }).waitFor();
     await carol.page.locator('.msg.own', { hasText: 'Coming!' }).locator('.tick[data-status="read"]').waitFor();
     await carol.page.screenshot({ path: PHONE_SCREENSHOT });
