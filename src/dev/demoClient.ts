@@ -1,6 +1,5 @@
 import { GatewayClient } from '../sdk/index.js';
 import type { ServerToClientEvents } from '../contract/index.js';
-import type { DevStack } from './devStack.js';
 
 /** Connects one demo user with the typed client and resolves once the gateway greets it. */
 async function connectAs(url: string, token: string): Promise<GatewayClient> {
@@ -24,6 +23,15 @@ function next<E extends keyof ServerToClientEvents>(client: GatewayClient, event
   });
 }
 
+/** Where the demo runs: what it needs of a dev stack (src/dev/devStack.ts). */
+export interface DemoTarget {
+  gatewayUrl: string;
+  chatUrl: string;
+  /** Tokens by user id; alice's and bob's are used. */
+  tokens: Record<string, string>;
+  demoRoom: string;
+}
+
 /** Whether alice and bob have talked already (the chat-service's history of their conversation). */
 async function alreadyTalked(chatUrl: string): Promise<boolean> {
   const res = await fetch(`${chatUrl}/messages?user_id=alice&peer_id=bob`, { signal: AbortSignal.timeout(3000) });
@@ -38,7 +46,7 @@ async function alreadyTalked(chatUrl: string): Promise<boolean> {
  * against the same chat-service (a restart, a second run) adds nothing to what people see.
  * Resolves with whether it posted.
  */
-export async function runDemo(stack: Pick<DevStack, 'gatewayUrl' | 'chatUrl' | 'tokens' | 'demoRoom'>): Promise<boolean> {
+export async function runDemo(stack: DemoTarget): Promise<boolean> {
   if (await alreadyTalked(stack.chatUrl)) {
     console.log('demo: alice and bob have talked already; not posting again');
     return false;
