@@ -349,5 +349,6 @@ function newMessageId(): string {
 }
 
 function toHistoryMessage({ delivered, read, ...message }: StoredMessage): HistoryMessage {
-  return { ...message, delivered_to: [...delivered.keys()], read_by: [...read.keys()] };
+  // Read implies delivered, whether or not the reader's device sent that receipt first.
+  return { ...message, delivered_to: [...new Set([...delivered.keys(), ...read.keys()])], read_by: [...read.keys()] };
 }
