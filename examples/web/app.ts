@@ -1,7 +1,8 @@
 /**
  * The demo web app: a small chat page on the typed client (src/sdk). Bundled by esbuild when the
- * dev stack starts (src/dev/devStack.ts), which also serves /api/login, /api/rooms and /api/history.
- * No framework: state lives in a few maps, and each change re-renders the part it touches.
+ * dev stack starts (src/dev/devStack.ts), which also serves /api/login, /api/config, /api/users,
+ * /api/rooms and /api/history. No framework: state lives in a few maps, and each change re-renders
+ * the part it touches. On a narrow screen the page shows either the list or the conversation.
  */
 import { GatewayClient, isGatewayClientError, type ChatMessage, type StateChange } from '../../src/sdk/index.js';
 
@@ -10,9 +11,11 @@ interface WebConfig {
   demo_users: string[];
   demo_room: string;
 }
-/** What the sender sees of a message: clock while sending, ✓ stored, ✓✓ delivered, blue ✓✓ read. */
+/**
+ * What the sender sees of a message: clock while sending, ✓ stored, ✓✓ delivered, blue ✓✓ read
+ * (in a room: read by every other member; "read by n" counts the readers until then).
+ */
 type Tick = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
-const TICK_RANK: Record<Tick, number> = { failed: 0, sending: 1, sent: 2, delivered: 3, read: 4 };
 const TICK_TEXT: Record<Tick, string> = { failed: '! not sent', sending: '…', sent: '✓', delivered: '✓✓', read: '✓✓' };
 
 /** A message on screen: `key` is the message id, or the client_msg_id until the server stored it. */
@@ -22,6 +25,15 @@ interface Shown {
   content: string;
   created_at: string;
   stored: boolean;
+  /** When it was put on screen (a counter): tells a history answer from what arrived meanwhile. */
+  seq: number;
+}
+/** A message as /api/history answers it: with who got it and who read it. */
+type HistoryMessage = ChatMessage & { delivered_to?: string[]; read_by?: string[] };
+/** Who got and who read a message of ours; receipts only ever add to it. */
+interface Receipts {
+  delivered: Set<string>;
+  read: Set<string>;
 }
 interface Conversation {
   key: string;
@@ -41,6 +53,8 @@ const TYPING_IDLE_MS = 3000;
 const TYPING_FORGET_MS = 6000;
 const ONLINE_REFRESH_MS = 15_000;
 const READ_AT_MOST = 20;
+/** Below this width the page shows the list or the conversation, not both (styles.css agrees). */
+const NARROW = matchMedia('(max-width: 720px)');
 
 const el = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
@@ -50,6 +64,7 @@ const ui = {
   loginName: el<HTMLInputElement>('login-name'),
   loginError: el('login-error'),
   chat: el('chat'),
+  back: el<HTMLButtonElement>('back'),
   conn: el('conn'),
   me: el('me'),
   logout: el<HTMLButtonElement>('logout'),
@@ -75,8 +90,11 @@ const conversations = new Map<string, Conversation>();
 const people = new Set<string>();
 const online = new Set<string>();
 const lastSeen = new Map<string, string>();
-/** Ticks by message id (or client_msg_id while sending); only ever go up. */
-const ticks = new Map<string, Tick>();
+/** Our sends by client_msg_id until the server stored them (kept after, to know our own echoes). */
+const localSends = new Map<string, 'sending' | 'failed' | 'stored'>();
+/** Receipts of our messages by message id. */
+const receipts = new Map<string, Receipts>();
+let shownSeq = 0;
 /** Messages of others this page already marked read. */
 const readSent = new Set<string>();
 
@@ -118,10 +136,20 @@ function describe(e: unknown): string {
   return isGatewayClientError(e) ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e);
 }
 
+/** A refusal of the page's own API, with its error code (e.g. VALIDATION_FAILED). */
+class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 async function api<T>(path: string, body?: unknown): Promise<T> {
   const res = await fetch(path, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const json = await res.json();
-  if (!res.ok) throw new Error(json?.error?.message ?? `${path}: HTTP ${res.status}`);
+  const json = await res.json().catch(() => undefined);
+  if (!res.ok) throw new ApiError(json?.error?.code ?? `HTTP_${res.status}`, json?.error?.message ?? `${path}: HTTP ${res.status}`);
   return json as T;
 }
 
@@ -146,16 +174,33 @@ function conversationOf(m: Pick<ChatMessage, 'room_id' | 'receiver_id' | 'sender
 const target = (conv: Conversation) => (conv.kind === 'room' ? { room_id: conv.id } : { receiver_id: conv.id });
 
 function upsert(conv: Conversation, m: ChatMessage, replacing?: string): void {
-  const shown: Shown = { key: m.message_id, sender_id: m.sender_id, content: m.content, created_at: m.created_at, stored: true };
+  const shown: Shown = { key: m.message_id, sender_id: m.sender_id, content: m.content, created_at: m.created_at, stored: true, seq: ++shownSeq };
   const at = conv.messages.findIndex((s) => s.key === m.message_id || (replacing !== undefined && s.key === replacing));
   if (at >= 0) conv.messages[at] = shown;
   else conv.messages.push(shown);
   conv.messages.sort((a, b) => a.created_at.localeCompare(b.created_at));
 }
 
-function raiseTick(key: string, tick: Tick): void {
-  const now = ticks.get(key);
-  if (now === undefined || TICK_RANK[tick] > TICK_RANK[now]) ticks.set(key, tick);
+function receiptsOf(messageId: string): Receipts {
+  let r = receipts.get(messageId);
+  if (!r) receipts.set(messageId, (r = { delivered: new Set(), read: new Set() }));
+  return r;
+}
+
+function addReceipt(messageId: string, userId: string, status: 'delivered' | 'read'): void {
+  const r = receiptsOf(messageId);
+  r.delivered.add(userId); // read implies delivered
+  if (status === 'read') r.read.add(userId);
+}
+
+/** The tick of our message; in a room it turns read only once every other member read it. */
+function tickOf(conv: Conversation, m: Shown): Tick {
+  if (!m.stored) return localSends.get(m.key) === 'failed' ? 'failed' : 'sending';
+  const r = receipts.get(m.key);
+  if (!r || r.delivered.size === 0) return 'sent';
+  if (conv.kind === 'direct') return r.read.size > 0 ? 'read' : 'delivered';
+  const others = (conv.members ?? []).filter((u) => u !== me);
+  return others.length > 0 && others.every((u) => r.read.has(u)) ? 'read' : 'delivered';
 }
 
 function removeMessage(messageId: string): void {
@@ -164,13 +209,22 @@ function removeMessage(messageId: string): void {
   renderSidebar();
 }
 
+/**
+ * Replaces the conversation's messages with the chat-service's history and its receipt state,
+ * keeping only what arrived or was sent while the answer was on its way: after a restart of the
+ * stack the old messages are gone there, so they go here too (no duplicates of a re-run demo).
+ */
 async function loadHistory(conv: Conversation): Promise<void> {
   const query = conv.kind === 'room' ? `room_id=${encodeURIComponent(conv.id)}` : `user_id=${encodeURIComponent(me)}&peer_id=${encodeURIComponent(conv.id)}`;
+  const asked = shownSeq;
   try {
-    const { messages } = await api<{ messages: ChatMessage[] }>(`/api/history?${query}`);
-    for (const m of messages) {
+    const { messages } = await api<{ messages: HistoryMessage[] }>(`/api/history?${query}`);
+    conv.messages = conv.messages.filter((s) => !s.stored || s.seq > asked);
+    for (const { delivered_to = [], read_by = [], ...m } of messages) {
       upsert(conv, m);
-      if (m.sender_id === me) raiseTick(m.message_id, 'sent');
+      if (m.sender_id !== me) continue;
+      for (const u of delivered_to) addReceipt(m.message_id, u, 'delivered');
+      for (const u of read_by) addReceipt(m.message_id, u, 'read');
     }
   } catch (e) {
     toast(`history: ${describe(e)}`);
@@ -180,6 +234,7 @@ async function loadHistory(conv: Conversation): Promise<void> {
 async function open(conv: Conversation): Promise<void> {
   active = conv;
   conv.unread = 0;
+  ui.chat.dataset.view = 'conversation';
   ui.text.disabled = ui.send.disabled = false;
   renderAll();
   ui.text.focus();
@@ -190,9 +245,14 @@ async function open(conv: Conversation): Promise<void> {
   }
 }
 
-/** Marks the open conversation's messages from others read, while the page is visible. */
+/** Whether the user sees the conversation: it is open, the page visible, and on a phone not behind the list. */
+function inView(conv: Conversation): boolean {
+  return conv === active && document.visibilityState === 'visible' && !(NARROW.matches && ui.chat.dataset.view !== 'conversation');
+}
+
+/** Marks the open conversation's messages from others read, while the user sees it. */
 function markRead(conv: Conversation): void {
-  if (!client || conv !== active || document.visibilityState !== 'visible') return;
+  if (!client || !inView(conv)) return;
   const unread = conv.messages.filter((m) => m.stored && m.sender_id !== me && !readSent.has(m.key)).slice(-READ_AT_MOST);
   for (const m of unread) {
     readSent.add(m.key);
@@ -221,7 +281,13 @@ function renderSidebar(): void {
       : h('div', { class: 'preview' }, last ? `${last.sender_id === me ? 'You: ' : conv.kind === 'room' ? `${last.sender_id}: ` : ''}${last.content}` : idle(conv));
     return h(
       'li',
-      { class: `item ${conv === active ? 'active' : ''}`, 'data-conversation': conv.key, 'data-online': conv.kind === 'direct' ? String(online.has(conv.id)) : undefined, onclick: () => void open(conv) },
+      {
+        class: `item ${conv === active ? 'active' : ''}`,
+        'data-conversation': conv.key,
+        'data-online': conv.kind === 'direct' ? String(online.has(conv.id)) : undefined,
+        'data-members': conv.members?.join(','),
+        onclick: () => void open(conv),
+      },
       avatar(conv.id, conv.kind, conv.kind === 'direct'),
       h('div', { class: 'who' }, h('div', { class: 'name' }, label), preview),
       conv.unread > 0 && h('span', { class: 'badge' }, String(conv.unread)),
@@ -260,13 +326,15 @@ function renderMessages(): void {
   const conv = active;
   const rows = conv.messages.map((m) => {
     const own = m.sender_id === me;
-    const tick = ticks.get(m.key) ?? (m.stored ? 'sent' : 'sending');
+    const tick = tickOf(conv, m);
+    const readers = [...(receipts.get(m.key)?.read ?? [])];
+    const readBy = own && conv.kind === 'room' && readers.length > 0 && h('span', { class: 'read-by', title: `read by ${readers.join(', ')}` }, `read by ${readers.length}`);
     return h(
       'li',
       { class: `msg ${own ? 'own' : ''}`, 'data-id': m.key, 'data-sender': m.sender_id },
       conv.kind === 'room' && !own && h('div', { class: 'author', style: `color: hsl(${hue(m.sender_id)} 55% 38%)` }, m.sender_id),
       h('div', { class: 'body' }, m.content),
-      h('div', { class: 'meta' }, h('span', {}, time(m.created_at)), own && h('span', { class: 'tick', 'data-status': tick, title: tick }, TICK_TEXT[tick])),
+      h('div', { class: 'meta' }, readBy, h('span', {}, time(m.created_at)), own && h('span', { class: 'tick', 'data-status': tick, title: tick }, TICK_TEXT[tick])),
       own && m.stored && h('button', { class: 'delete', type: 'button', title: 'Delete for everyone', onclick: () => void remove(m.key) }, '✕'),
     );
   });
@@ -285,6 +353,12 @@ function showState(change: StateChange): void {
   const labels: Record<string, string> = { connected: 'connected', connecting: 'connecting…', reconnecting: 'reconnecting…', disconnected: 'offline', closed: 'offline' };
   ui.conn.dataset.state = change.state;
   ui.conn.textContent = labels[change.state];
+  if (change.state !== 'connected' && online.size > 0) {
+    // Without a connection nobody's presence is known: grey the dots until the reconnect refreshes them.
+    online.clear();
+    renderSidebar();
+    renderHeader();
+  }
   if (change.state === 'connected' || change.state === 'closed') {
     ui.banner.hidden = true;
     return;
@@ -304,16 +378,16 @@ async function send(text: string): Promise<void> {
   if (!client || !active) return;
   const conv = active;
   const clientMsgId = newId();
-  conv.messages.push({ key: clientMsgId, sender_id: me, content: text, created_at: new Date().toISOString(), stored: false });
-  ticks.set(clientMsgId, 'sending');
+  conv.messages.push({ key: clientMsgId, sender_id: me, content: text, created_at: new Date().toISOString(), stored: false, seq: ++shownSeq });
+  localSends.set(clientMsgId, 'sending');
   renderMessages();
   stopTyping();
   try {
     const { message } = await client.sendMessage({ ...target(conv), content: text, client_msg_id: clientMsgId });
+    localSends.set(clientMsgId, 'stored');
     upsert(conv, message, clientMsgId);
-    raiseTick(message.message_id, 'sent');
   } catch (e) {
-    ticks.set(clientMsgId, 'failed');
+    localSends.set(clientMsgId, 'failed');
     toast(`not sent: ${describe(e)}`);
   }
   renderMessages();
@@ -370,30 +444,33 @@ function wire(c: GatewayClient): void {
   });
   c.on('receive_message', ({ message }) => {
     const conv = conversationOf(message);
-    if (message.sender_id === me && message.client_msg_id && ticks.has(message.client_msg_id)) return; // our own send, acked separately
+    if (message.sender_id === me && message.client_msg_id && localSends.has(message.client_msg_id)) return; // our own send, acked separately
     upsert(conv, message);
     if (message.sender_id !== me) {
       conv.typing.delete(message.sender_id);
       c.markDelivered({ message_id: message.message_id }).catch(() => undefined);
-      if (conv === active && document.visibilityState === 'visible') markRead(conv);
+      if (inView(conv)) markRead(conv);
       else conv.unread++;
-    } else raiseTick(message.message_id, 'sent');
+    }
     renderSidebar();
     if (conv === active) {
       renderHeader();
       renderMessages();
     }
   });
-  c.on('message_status_update', ({ message_id, status }) => {
-    raiseTick(message_id, status);
+  c.on('message_status_update', ({ message_id, status, user_id }) => {
+    addReceipt(message_id, user_id, status);
     renderMessages();
   });
   c.on('message_deleted', ({ message_id }) => removeMessage(message_id));
   c.on('user_connected', ({ user_id }) => {
+    const newcomer = !people.has(user_id);
     people.add(user_id);
     online.add(user_id);
     renderSidebar();
     renderHeader();
+    // Someone new may have joined our rooms on logging in: their member lists changed.
+    if (newcomer) void refreshRooms().catch((e) => toast(`rooms: ${describe(e)}`));
   });
   c.on('user_disconnected', ({ user_id, last_seen }) => {
     online.delete(user_id);
@@ -408,11 +485,11 @@ function wire(c: GatewayClient): void {
   c.on('error', (e) => console.warn('gateway error', e));
 }
 
-/** Everyone worth showing: the demo users and whoever is online, watched for presence changes. */
+/** Everyone worth showing: whoever logged in to the demo and whoever is online, watched for presence changes. */
 async function refreshPresence(): Promise<void> {
   if (!client) return;
-  const { users } = await client.getOnlineUsers();
-  const unwatched = [...new Set([...config.demo_users, ...users, ...people])].filter((u) => u !== me);
+  const [{ users }, known] = await Promise.all([client.getOnlineUsers(), api<{ users: string[] }>('/api/users')]);
+  const unwatched = [...new Set([...known.users, ...users, ...people])].filter((u) => u !== me);
   for (const u of unwatched) people.add(u);
   const { online: now } = await client.subscribePresence({ user_ids: unwatched });
   online.clear();
@@ -421,16 +498,21 @@ async function refreshPresence(): Promise<void> {
   renderHeader();
 }
 
-async function joinRooms(): Promise<void> {
+/** Our rooms and their members from the chat-service; joins the ones we are not in yet. */
+async function refreshRooms(): Promise<void> {
   const { rooms } = await api<{ rooms: Array<{ room_id: string; members: string[] }> }>(`/api/rooms?user_id=${encodeURIComponent(me)}`);
   for (const room of rooms) {
-    conversation('room', room.room_id).members = room.members;
-    await client!.joinRoom({ room_id: room.room_id });
+    const conv = conversation('room', room.room_id);
+    // Members known: joined before (the client joins its rooms again after a reconnection).
+    if (conv.members === undefined) await client!.joinRoom({ room_id: room.room_id });
+    conv.members = room.members;
   }
+  renderAll();
 }
 
 async function afterReconnect(): Promise<void> {
   // Rooms and presence subscriptions were restored by the client; catch up on what we missed.
+  await refreshRooms().catch((e) => toast(`rooms: ${describe(e)}`));
   await refreshPresence().catch((e) => toast(describe(e)));
   if (active) {
     await loadHistory(active);
@@ -439,11 +521,29 @@ async function afterReconnect(): Promise<void> {
   }
 }
 
+function loginFailed(message: string, code: string): void {
+  ui.loginError.textContent = message;
+  ui.loginError.dataset.code = code;
+}
+
 async function login(name: string): Promise<void> {
   ui.loginError.textContent = '';
+  delete ui.loginError.dataset.code;
+  const fetchToken = async () => (await api<{ token: string }>('/api/login', { user_id: name })).token;
+  // Asked here first, so the login API's own refusal (e.g. an invalid name) is what the user reads.
+  let first: string | undefined;
+  try {
+    first = await fetchToken();
+  } catch (e) {
+    return loginFailed(`Cannot log in: ${(e as Error).message}`, e instanceof ApiError ? e.code : 'UNKNOWN');
+  }
   const gatewayUrl = `${location.protocol}//${location.hostname}:${config.gateway_port}`;
   const c = new GatewayClient(gatewayUrl, {
-    getToken: async () => (await api<{ token: string }>('/api/login', { user_id: name })).token,
+    getToken: async () => {
+      const token = first ?? (await fetchToken());
+      first = undefined;
+      return token;
+    },
     onError: (e) => console.warn('background', e),
   });
   try {
@@ -451,8 +551,7 @@ async function login(name: string): Promise<void> {
     me = user_id;
   } catch (e) {
     c.close();
-    ui.loginError.textContent = `Cannot log in: ${describe(e)}`;
-    return;
+    return loginFailed(`Cannot log in: ${describe(e)}`, isGatewayClientError(e) ? e.code : 'UNKNOWN');
   }
   client = c;
   wire(c);
@@ -462,11 +561,13 @@ async function login(name: string): Promise<void> {
   ui.login.hidden = true;
   ui.chat.hidden = false;
   document.title = `${me} · chat-gateway demo`;
-  await joinRooms().catch((e) => toast(`rooms: ${describe(e)}`));
+  ui.chat.dataset.view = 'list';
+  await refreshRooms().catch((e) => toast(`rooms: ${describe(e)}`));
   await refreshPresence().catch((e) => toast(`presence: ${describe(e)}`));
   setInterval(() => void refreshPresence().catch(() => undefined), ONLINE_REFRESH_MS);
+  // A wide screen opens the demo room next to the list; a phone starts on the list.
   const room = conversations.get(`room:${config.demo_room}`);
-  if (room) await open(room);
+  if (room && !NARROW.matches) await open(room);
   else renderAll();
 }
 
@@ -483,6 +584,7 @@ async function start(): Promise<void> {
     e.preventDefault();
     const name = ui.loginName.value.trim();
     if (name) void login(name);
+    else loginFailed('Type a name (letters, digits, . @ _ -), or pick a demo user above.', 'BLANK');
   });
   ui.composer.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -492,6 +594,11 @@ async function start(): Promise<void> {
     void send(text);
   });
   ui.text.addEventListener('input', onInput);
+  ui.back.addEventListener('click', () => {
+    stopTyping();
+    ui.chat.dataset.view = 'list';
+    renderSidebar();
+  });
   ui.logout.addEventListener('click', () => {
     client?.close();
     sessionStorage.removeItem('chat-demo-user');

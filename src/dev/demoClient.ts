@@ -23,10 +23,37 @@ function next<E extends keyof ServerToClientEvents>(client: GatewayClient, event
   });
 }
 
-/** A scripted round trip printed to the console: direct message, read receipt, room message. */
-export async function runDemo(url: string, aliceToken: string, bobToken: string, room: string): Promise<void> {
-  const alice = await connectAs(url, aliceToken);
-  const bob = await connectAs(url, bobToken);
+/** Where the demo runs: what it needs of a dev stack (src/dev/devStack.ts). */
+export interface DemoTarget {
+  gatewayUrl: string;
+  chatUrl: string;
+  /** Tokens by user id; alice's and bob's are used. */
+  tokens: Record<string, string>;
+  demoRoom: string;
+}
+
+/** Whether alice and bob have talked already (the chat-service's history of their conversation). */
+async function alreadyTalked(chatUrl: string): Promise<boolean> {
+  const res = await fetch(`${chatUrl}/messages?user_id=alice&peer_id=bob`, { signal: AbortSignal.timeout(3000) });
+  if (!res.ok) throw new Error(`chat-service history: HTTP ${res.status}`);
+  const { messages } = (await res.json()) as { messages: unknown[] };
+  return messages.length > 0;
+}
+
+/**
+ * A scripted round trip printed to the console: direct message, read receipt, room message.
+ * Posts only into an empty conversation, and with fixed client_msg_ids, so running it again
+ * against the same chat-service (a restart, a second run) adds nothing to what people see.
+ * Resolves with whether it posted.
+ */
+export async function runDemo(stack: DemoTarget): Promise<boolean> {
+  if (await alreadyTalked(stack.chatUrl)) {
+    console.log('demo: alice and bob have talked already; not posting again');
+    return false;
+  }
+  const room = stack.demoRoom;
+  const alice = await connectAs(stack.gatewayUrl, stack.tokens.alice);
+  const bob = await connectAs(stack.gatewayUrl, stack.tokens.bob);
   try {
     console.log('demo: alice and bob connected');
     const received = next(bob, 'receive_message');
@@ -40,9 +67,10 @@ export async function runDemo(url: string, aliceToken: string, bobToken: string,
     await alice.joinRoom({ room_id: room });
     await bob.joinRoom({ room_id: room });
     const inRoom = next(bob, 'receive_message');
-    await alice.sendGroupMessage({ room_id: room, content: 'Hi #general' });
+    await alice.sendGroupMessage({ room_id: room, content: 'Hi #general', client_msg_id: 'demo-2' });
     console.log(`demo: bob got "${(await inRoom).message.content}" in #${room}`);
     console.log('demo: OK — the gateway is ready for your own clients\n');
+    return true;
   } finally {
     alice.close();
     bob.close();

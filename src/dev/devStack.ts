@@ -50,6 +50,8 @@ export async function startDevStack(env: NodeJS.ProcessEnv = process.env): Promi
   chat.addRoom(DEMO_ROOM, DEMO_USERS);
 
   const config = loadConfig({
+    // Everyone hears of everyone's presence, so a user who logs in later shows up in the lists.
+    PRESENCE_BROADCAST: 'global',
     JWT_SECRET: DEV_SECRET,
     AUTH_SERVICE_URL: auth.url,
     CHAT_SERVICE_URL: chat.url,
@@ -65,6 +67,7 @@ export async function startDevStack(env: NodeJS.ProcessEnv = process.env): Promi
     host: webHost,
     gatewayPort: port,
     chatUrl: chat.url,
+    users: () => [...chat.rooms.get(DEMO_ROOM)!], // the demo users and everyone who logged in (see login)
     login: (userId) => {
       chat.addRoom(DEMO_ROOM, [userId]); // anyone who logs in may use #general
       return auth.issueToken(userId, WEB_TOKEN_TTL_S);
@@ -102,12 +105,15 @@ interface WebAppOptions {
   chatUrl: string;
   /** Issues a token for the user. */
   login: (userId: string) => string;
+  /** Everyone the page may list: the demo users and whoever logged in since the stack started. */
+  users: () => string[];
 }
 
 /**
  * Serves examples/web: the page, its TypeScript entry bundled by esbuild in memory, and a small
  * API so the page needs no CORS: `POST /api/login { user_id }` → `{ token }`, `GET /api/config`,
- * and `GET /api/rooms?user_id=`, `GET /api/history?…` proxied to the chat-service.
+ * `GET /api/users` → `{ users }`, and `GET /api/rooms?user_id=`, `GET /api/history?…` (messages
+ * with their `delivered_to` and `read_by`) proxied to the chat-service.
  */
 async function startWebApp(opts: WebAppOptions): Promise<RunningServer> {
   const { build } = await import('esbuild'); // a devDependency: only the dev stack needs it
@@ -137,6 +143,7 @@ async function startWebApp(opts: WebAppOptions): Promise<RunningServer> {
     }
     res.json({ token: opts.login(userId) });
   });
+  app.get('/api/users', (_req, res) => void res.json({ users: opts.users() }));
   app.get('/api/rooms', proxy(opts.chatUrl, '/rooms', ['user_id']));
   app.get('/api/history', proxy(opts.chatUrl, '/messages', ['room_id', 'user_id', 'peer_id']));
   return startHttp(app, { port: opts.port, host: opts.host });
@@ -159,7 +166,7 @@ function proxy(base: string, path: string, params: string[]): express.RequestHan
 async function main(): Promise<void> {
   const stack = await startDevStack(process.env);
   printWelcome(stack);
-  await runDemo(stack.gatewayUrl, stack.tokens.alice, stack.tokens.bob, DEMO_ROOM).catch((e: Error) => console.error(`demo failed: ${e.message}`));
+  await runDemo(stack).catch((e: Error) => console.error(`demo failed: ${e.message}`));
 
   const stop = async () => {
     await stack.stop();

@@ -70,6 +70,12 @@ export interface ReceiptResult {
   at: string;
 }
 
+/** A message in a history answer, with who got and who read it (in order of their first receipt). */
+export interface HistoryMessage extends ChatMessage {
+  delivered_to: string[];
+  read_by: string[];
+}
+
 /** The answer to a deletion: who has to be told. */
 export type DeletedMessage = Pick<ChatMessage, 'message_id' | 'sender_id' | 'receiver_id' | 'room_id'>;
 
@@ -189,15 +195,15 @@ class ChatStore {
     return ok({ message_id, sender_id, receiver_id, room_id });
   }
 
-  /** The latest messages of a room or of a direct conversation, oldest first. */
-  history(query: HistoryQuery): ChatMessage[] {
+  /** The latest messages of a room or of a direct conversation, oldest first, with their receipt state. */
+  history(query: HistoryQuery): HistoryMessage[] {
     const inConversation =
       'room_id' in query
         ? (m: ChatMessage) => m.room_id === query.room_id
         : (m: ChatMessage) =>
             (m.sender_id === query.user_id && m.receiver_id === query.peer_id) ||
             (m.sender_id === query.peer_id && m.receiver_id === query.user_id);
-    return [...this.messages.values()].filter(inConversation).slice(-HISTORY_LIMIT).map(toMessage);
+    return [...this.messages.values()].filter(inConversation).slice(-HISTORY_LIMIT).map(toHistoryMessage);
   }
 
   private isRecipient(m: ChatMessage, userId: string): boolean {
@@ -342,6 +348,7 @@ function newMessageId(): string {
   return `m_${randomBytes(12).toString('base64url')}`;
 }
 
-function toMessage({ delivered: _delivered, read: _read, ...message }: StoredMessage): ChatMessage {
-  return message;
+function toHistoryMessage({ delivered, read, ...message }: StoredMessage): HistoryMessage {
+  // Read implies delivered, whether or not the reader's device sent that receipt first.
+  return { ...message, delivered_to: [...new Set([...delivered.keys(), ...read.keys()])], read_by: [...read.keys()] };
 }

@@ -286,6 +286,16 @@ describe('reference services', () => {
       expect(res.body.messages.map((m: { content: string }) => m.content)).to.deep.equal(['one', 'two']);
       expect(res.body.messages[0]).to.not.have.property('delivered');
     });
+
+    it('answers history with each message\'s receipt state (who got it, who read it)', async () => {
+      chat.addRoom('room-r', ['kim', 'lee', 'max']);
+      const sent = await post('/messages', { sender_id: 'kim', room_id: 'room-r', content: 'standup?', message_type: 'text' });
+      const id = sent.body.message.message_id;
+      await post(`/messages/${id}/receipts`, { user_id: 'lee', status: 'delivered' });
+      await post(`/messages/${id}/receipts`, { user_id: 'max', status: 'read' }); // read with no delivered receipt first
+      const res = await call(chat.url, 'GET', '/messages?room_id=room-r');
+      expect(res.body.messages.map((m: { delivered_to: string[]; read_by: string[] }) => [m.delivered_to, m.read_by])).to.deep.equal([[['lee', 'max'], ['max']]]);
+    });
   });
 
   describe('chat-service: batch endpoints', () => {
