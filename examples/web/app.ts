@@ -3,7 +3,7 @@
  * dev stack starts (src/dev/devStack.ts), which also serves /api/login, /api/rooms and /api/history.
  * No framework: state lives in a few maps, and each change re-renders the part it touches.
  */
-import { GatewayClient, isGatewayClientError, type ChatMessage, type StateChange } from '../../src/sdk/index.js';
+import { GatewayClient, isGatewayClientError, type ChatMessage, type StateChange } from '@chat-gateway/client';
 
 interface WebConfig {
   gateway_port: number;
