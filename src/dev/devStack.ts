@@ -223,7 +223,7 @@ ${Object.entries(tokens)
   .map(([u, t]) => `  ${u.padEnd(6)} ${t}`)
   .join('\n')}
 
-The typed client is the package ${CLIENT_PACKAGE.name} (docs/client.md). Pack it here, install it in your app:
+The typed client is the package ${CLIENT_PACKAGE.name} (docs/client.md). Pack it in this repository, install it in your app:
   npm pack --workspace ${CLIENT_PACKAGE.name}        # builds it, writes ${join(ROOT, tarball)}
   npm install ${join(ROOT, tarball)}
 
