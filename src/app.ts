@@ -187,6 +187,7 @@ function httpRoutes(parts: {
   removeRoomMembers: (roomId: string, userIds: string[]) => Promise<number>;
 }) {
   const { config, io, presenceStore, metrics, logger, admission, clients, startedAt, forgetTokens, removeRoomMembers } = parts;
+  const present = clients.filter((c): c is BackendClient => c !== undefined);
   const gauges = () => {
     metrics.handshakesInProgress.set(admission.inProgress);
     return refreshGauges(metrics, presenceStore, clients);
@@ -200,6 +201,7 @@ function httpRoutes(parts: {
       presenceStore,
       connections: () => io.engine.clientsCount,
       notReadyReason: parts.notReadyReason,
+      services: () => Object.fromEntries(present.map((c) => [c.serviceName, c.health])),
       refreshGauges: gauges,
     }),
     dashboardRoutes({ config, io, presenceStore, metrics, refreshGauges: gauges }),
@@ -216,7 +218,7 @@ function httpRoutes(parts: {
         connections: io.engine.clientsCount,
         online_users: await presenceStore.countOnline(),
         uptime_s: Math.round((Date.now() - startedAt) / 1000),
-        breakers: Object.fromEntries(clients.filter((c) => c).map((c) => [c!.serviceName, c!.breakerState])),
+        breakers: Object.fromEntries(present.map((c) => [c.serviceName, c.breakerState])),
       }),
     }),
   ], logger);

@@ -1,4 +1,4 @@
-import type { BreakerStateName, ServiceClient } from './ServiceClient.js';
+import type { BreakerStateName, ServiceClient, ServiceHealth } from './ServiceClient.js';
 
 /** What every backend client offers besides its calls: its name, its breaker state, close. */
 export abstract class BackendClient {
@@ -7,6 +7,11 @@ export abstract class BackendClient {
   /** For /metrics, /api/v1/stats and the dashboard. */
   get breakerState(): BreakerStateName {
     return this.service.breakerState;
+  }
+
+  /** For /health. */
+  get health(): ServiceHealth {
+    return this.service.health;
   }
 
   get serviceName(): string {

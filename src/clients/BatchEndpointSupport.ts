@@ -1,5 +1,6 @@
 import type { BatchEndpointsMode } from '../config/config.js';
 import { errors, isGatewayError } from '../errors/GatewayError.js';
+import { FaultLog } from '../observability/FaultLog.js';
 import type { Logger } from '../observability/logger.js';
 
 /** After a service answered that it has no batch endpoint, how long until one real batch tries it again. */
@@ -30,9 +31,12 @@ export class BatchEndpointSupport {
   /** When a probe may go; undefined while the endpoint is thought present. */
   private probeAt?: number;
   private probing = false;
-  private lastErrorLogAt = -Infinity;
+  /** A missing endpoint while forced fails every batch: logged at most once per interval. */
+  private readonly faults: FaultLog;
 
-  constructor(private readonly opts: BatchEndpointOptions) {}
+  constructor(private readonly opts: BatchEndpointOptions) {
+    this.faults = new FaultLog(opts.logger, BATCH_REPROBE_INTERVAL_MS);
+  }
 
   get path(): string {
     return this.opts.path;
@@ -86,13 +90,9 @@ export class BatchEndpointSupport {
     this.probeAt = Date.now() + BATCH_REPROBE_INTERVAL_MS;
   }
 
-  /** Logged at most once per interval: every failing call would otherwise log it again. */
   private missingWhileForced(): Error {
     const { service, path, variable } = this.opts;
-    if (Date.now() - this.lastErrorLogAt >= BATCH_REPROBE_INTERVAL_MS) {
-      this.lastErrorLogAt = Date.now();
-      this.opts.logger.error(`service has no batch endpoint but ${variable}=true: its items fail (set ${variable}=auto)`, { service, path });
-    }
+    this.faults.report('missing', 'error', `service has no batch endpoint but ${variable}=true: its items fail (set ${variable}=auto)`, { service, path });
     return errors.unavailable(`${service} service has no batch endpoint`);
   }
 }

@@ -15,6 +15,7 @@ import {
 import type { z } from 'zod';
 import { isDotSegment } from '../contract/index.js';
 import { errors, type GatewayError } from '../errors/GatewayError.js';
+import { FaultLog } from '../observability/FaultLog.js';
 import type { Logger } from '../observability/logger.js';
 import { BREAKER_STATE_VALUE, type Metrics } from '../observability/metrics.js';
 import { ATTEMPT_TIMEOUT, OutgoingCall, POOL_CONNECTIONS, leanAxios, undiciAdapter } from './undiciAdapter.js';
@@ -74,6 +75,22 @@ export interface ServiceAnswer {
 
 export type BreakerStateName = 'closed' | 'open' | 'half_open' | 'isolated';
 
+/** A service as `/health` shows it: its breaker, and the last fault of the service a call met. */
+export interface ServiceHealth {
+  breaker: BreakerStateName;
+  /** "ECONNREFUSED", "timeout after 2000 ms", "HTTP 503", "circuit open", "overloaded: too many calls in flight"... */
+  last_error?: string;
+  /** ISO 8601. */
+  last_error_at?: string;
+}
+
+/** How a call failed, for metrics (`outcome`) and, when the service is at fault, for logs and /health (`cause`). */
+interface CallFailure {
+  error: GatewayError;
+  outcome: string;
+  cause?: string;
+}
+
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 /** Calls of one service in flight: one per pooled connection (more would wait in undici's queue, unbounded). */
 export const MAX_CALLS_IN_FLIGHT = POOL_CONNECTIONS;
@@ -85,8 +102,6 @@ const OVERLOADED = 'overloaded';
 const CREDENTIALS_REJECTED = 'credentials_rejected';
 /** The metrics outcome of an answer that lacks what the gateway reads of it. */
 const MALFORMED_ANSWER = 'malformed_answer';
-/** A fault of the gateway's own setup is logged at most this often per service and kind. */
-const FAULT_LOG_INTERVAL_MS = 60_000;
 
 /**
  * Builds a URL path from segments, each percent-encoded so an id can never change the route.
@@ -111,11 +126,14 @@ export class ServiceClient {
   private readonly transport: ReturnType<typeof undiciAdapter>;
   /** Headers every call carries, as name/value pairs. */
   private readonly fixedHeaders: string[];
-  /** When each kind of fault was last logged, and how many went unlogged since. */
-  private readonly faultLog = new Map<string, { at: number; unlogged: number }>();
+  /** Faults of the service, each kind logged at most once per interval. */
+  private readonly faults: FaultLog;
+  /** The last fault of the service a call met, for /health; set on failures only. */
+  private lastFault?: { cause: string; at: number };
 
   constructor(private readonly opts: ServiceClientOptions) {
     this.transport = undiciAdapter(opts.baseUrl, opts.timeoutMs);
+    this.faults = new FaultLog(opts.logger);
     this.breaker = circuitBreaker(handleWhen(countsAsFailure), {
       halfOpenAfter: opts.breaker.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(opts.breaker.failureThreshold),
@@ -130,8 +148,9 @@ export class ServiceClient {
       retries: opts.retries,
       retryCondition: (e) => this.mayRetry(e),
       retryDelay: (n, e) => exponentialDelay(n, e, 50),
+      // Debug only: a failing service would log every call's retries; the failure itself is logged, rate-limited.
       onRetry: (n, e, cfg) => {
-        opts.logger.warn('retrying service call', { service: opts.name, attempt: n, url: cfg.url, error: e.code ?? e.message });
+        opts.logger.debug('retrying service call', { service: opts.name, attempt: n, url: cfg.url, error: e.code ?? e.message });
       },
     });
   }
@@ -144,6 +163,13 @@ export class ServiceClient {
   /** Current breaker state, for /metrics, /api/v1/stats and logs. */
   get breakerState(): BreakerStateName {
     return stateName(this.breaker.state);
+  }
+
+  /** The breaker and the last fault of the service, for /health. */
+  get health(): ServiceHealth {
+    const fault = this.lastFault;
+    const breaker = this.breakerState;
+    return fault ? { breaker, last_error: fault.cause, last_error_at: new Date(fault.at).toISOString() } : { breaker };
   }
 
   /** Sends one call; resolves with the response body (checked by `answer`) or rejects with a GatewayError. */
@@ -165,6 +191,7 @@ export class ServiceClient {
       if (outcome === MALFORMED_ANSWER) throw e;
       const failure = this.failureOf(e, req);
       outcome = failure.outcome;
+      if (failure.cause !== undefined) this.callFailed(failure.cause, req.operation, failure.error);
       throw failure.error;
     } finally {
       const labels = { service: this.opts.name, operation: req.operation, outcome };
@@ -185,31 +212,47 @@ export class ServiceClient {
     return this.answerFailure(answer).error;
   }
 
-  /** Maps what a call ended with to the contract's codes, and names the outcome for metrics. */
-  private failureOf(e: unknown, req: ServiceRequest): { error: GatewayError; outcome: string } {
+  /**
+   * Maps what a call ended with to the contract's codes, names the outcome for metrics and, when
+   * the service is at fault (what the breaker counts, or the breaker and bulkhead refusing), the cause.
+   */
+  private failureOf(e: unknown, req: ServiceRequest): CallFailure {
     const service = this.opts.name;
-    const failed = (error: GatewayError, outcome: string = error.code) => ({ error, outcome });
-    if (e instanceof BulkheadRejectedError) return failed(errors.unavailable(`${service} service overloaded: too many calls in flight`), OVERLOADED);
-    // cockatiel 3's is*Error guards are wrong for these two: use the classes.
-    if (e instanceof BrokenCircuitError || e instanceof IsolatedCircuitError) {
-      return failed(errors.unavailable(`${service} service unavailable (circuit open)`));
+    const failed = (error: GatewayError, cause: string, outcome: string = error.code) => ({ error, outcome, cause });
+    if (e instanceof BulkheadRejectedError) {
+      return failed(errors.unavailable(`${service} service overloaded: too many calls in flight`), 'overloaded: too many calls in flight', OVERLOADED);
     }
-    if (!(e instanceof AxiosError)) return failed(errors.unavailable(`${service} service unavailable`));
-    if (e.code === ATTEMPT_TIMEOUT) return failed(errors.timeout(`${service} service timed out`));
-    if (e.response === undefined) return failed(errors.unavailable(`${service} service unreachable`));
-    return this.answerFailure({
+    // cockatiel 3's is*Error guards are wrong for these two: use the classes.
+    if (e instanceof BrokenCircuitError) return failed(errors.unavailable(`${service} service unavailable (circuit open)`), 'circuit open');
+    if (e instanceof IsolatedCircuitError) return failed(errors.unavailable(`${service} service unavailable (circuit open)`), 'circuit isolated');
+    if (!(e instanceof AxiosError)) return failed(errors.unavailable(`${service} service unavailable`), String((e as Error)?.message ?? e));
+    if (e.code === ATTEMPT_TIMEOUT) return failed(errors.timeout(`${service} service timed out`), `timeout after ${this.opts.timeoutMs} ms`);
+    if (e.response === undefined) return failed(errors.unavailable(`${service} service unreachable`), e.code ?? e.message);
+    const failure = this.answerFailure({
       status: e.response.status,
       code: errorCodeOf(e.response.data),
       operation: req.operation,
       userRefusals: req.userRefusals,
       retryAfterMs: retryAfter(e),
     });
+    return isTransientStatus(e.response.status) ? { ...failure, cause: `HTTP ${e.response.status}` } : failure;
   }
 
-  private answerFailure(answer: ServiceAnswer): { error: GatewayError; outcome: string } {
+  /** A call the service failed: recorded for /health, logged at most once per interval with the cause. */
+  private callFailed(cause: string, operation: string, error: GatewayError): void {
+    this.fault('call_failed', `${this.opts.name} service call failed: ${cause}`, cause, { operation, code: error.code, breaker: this.breakerState });
+  }
+
+  /** Records a fault of the service for /health and logs it, rate-limited per kind. */
+  private fault(kind: string, message: string, cause: string, fields: Record<string, unknown>): void {
+    this.lastFault = { cause, at: Date.now() };
+    this.faults.report(kind, 'error', message, { service: this.opts.name, cause, ...fields });
+  }
+
+  private answerFailure(answer: ServiceAnswer): CallFailure {
     const { status } = answer;
     if (refusesCredentials(answer)) {
-      this.logFault('credentials', `${this.opts.name} service refused the gateway's credentials: check SERVICE_TOKEN`, {
+      this.fault('credentials', `${this.opts.name} service refused the gateway's credentials: check SERVICE_TOKEN`, `HTTP ${status}: credentials refused`, {
         status,
         operation: answer.operation,
       });
@@ -225,23 +268,11 @@ export class ServiceClient {
   /** An answer (or a batch answer's entry) without what the gateway reads of it: a fault of the service, logged, never passed on. */
   malformedAnswer(operation: string, mismatch: z.ZodError): GatewayError {
     const issue = mismatch.issues[0];
-    this.logFault(`malformed:${operation}`, `${this.opts.name} service answered without what the gateway needs`, {
+    this.fault(`malformed:${operation}`, `${this.opts.name} service answered without what the gateway needs`, `malformed answer to ${operation}`, {
       operation,
       problem: issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid',
     });
     return errors.unavailable(`${this.opts.name} service answered malformed`);
-  }
-
-  /** Logs an error at most once per FAULT_LOG_INTERVAL_MS per kind: every call would otherwise log it. */
-  private logFault(kind: string, message: string, fields: Record<string, unknown>): void {
-    const now = Date.now();
-    const last = this.faultLog.get(kind);
-    if (last && now - last.at < FAULT_LOG_INTERVAL_MS) {
-      last.unlogged++;
-      return;
-    }
-    this.faultLog.set(kind, { at: now, unlogged: 0 });
-    this.opts.logger.error(message, { service: this.opts.name, ...fields, unlogged_since_last: last?.unlogged ?? 0 });
   }
 
   /**
@@ -276,10 +307,18 @@ export class ServiceClient {
     return e.code === ATTEMPT_TIMEOUT || isNetworkError(e) || isTransientStatus(e.response?.status);
   }
 
+  /** Every transition at warn: rare by construction (at most one open per half-open period). */
   private onBreakerChange(state: CircuitState): void {
     const name = stateName(state);
-    this.opts.metrics.breakerState.set({ service: this.opts.name }, BREAKER_STATE_VALUE[name]);
-    this.opts.logger.warn('circuit breaker state changed', { service: this.opts.name, state: name });
+    const service = this.opts.name;
+    this.opts.metrics.breakerState.set({ service }, BREAKER_STATE_VALUE[name]);
+    const what: Record<BreakerStateName, string> = {
+      open: `calls fail fast for ${this.opts.breaker.halfOpenAfterMs} ms`,
+      half_open: 'trying one call',
+      closed: 'the service answers again',
+      isolated: 'isolated by hand',
+    };
+    this.opts.logger.warn(`${service} service circuit breaker ${name}: ${what[name]}`, { service, state: name, last_error: this.lastFault?.cause });
   }
 }
 

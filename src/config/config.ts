@@ -149,9 +149,17 @@ export interface ServiceSettings {
   /** Extra attempts when a retry is allowed. @default 2 */ retries: number;
 }
 
-/** Thrown when the environment holds an invalid value; the message names the variable. */
+/** Thrown when the environment holds invalid values: the message lists every one, each naming its variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+
+  constructor(
+    /** One sentence per invalid variable, starting with its name. */
+    readonly problems: readonly string[],
+  ) {
+    const count = problems.length === 1 ? '1 variable' : `${problems.length} variables`;
+    super(`Invalid configuration (${count}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
 }
 
 const DEFAULT_RATE_LIMITS: Record<RateLimitFamily, string> = {
@@ -168,166 +176,230 @@ type Env = Record<string, string | undefined>;
 /** Variables whose values never appear in an error message (they may hold credentials). */
 const SECRET_NAME = /SECRET|TOKEN|KEY|PASSWORD|_URL$/;
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    .regex(/^-?\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+/**
+ * A variable's schema and, in our words, what a value must be: the only thing an operator reads
+ * when the schema refuses one (never the library's wording, whichever check failed).
+ */
+interface Rule<T> {
+  schema: z.ZodType<T, string>;
+  must: string;
+}
+const rule = <T>(schema: z.ZodType<T, string>, must: string): Rule<T> => ({ schema, must });
+
+const int = (min: number, max?: number) =>
+  rule(
+    z
+      .string()
+      .regex(/^-?\d+$/)
+      .transform(Number)
+      .pipe(z.number().int().min(min).max(max ?? Number.MAX_SAFE_INTEGER)),
+    max === undefined ? `must be an integer of at least ${min}` : `must be an integer from ${min} to ${max}`,
+  );
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  rule(z.enum(values), `must be ${values.slice(0, -1).join(', ')} or ${values.at(-1)}`);
 const BOOLEAN_WORDS = ['true', 'false', '1', '0', 'yes', 'no'] as const;
 const isTrueWord = (v: string) => v === 'true' || v === '1' || v === 'yes';
-const bool = z.enum(BOOLEAN_WORDS).transform(isTrueWord);
+const bool = rule(z.enum(BOOLEAN_WORDS).transform(isTrueWord), 'must be true or false (or 1/0, yes/no)');
 /** `auto`, or a boolean in any spelling `bool` accepts. */
-const batchEndpoints = z
-  .enum(['auto', ...BOOLEAN_WORDS], { message: 'must be auto, true or false' })
-  .transform((v): BatchEndpointsMode => (v === 'auto' ? 'auto' : isTrueWord(v) ? 'true' : 'false'));
-const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
-const list = z.string().transform((s) =>
+const batchEndpoints = rule(
+  z.enum(['auto', ...BOOLEAN_WORDS]).transform((v): BatchEndpointsMode => (v === 'auto' ? 'auto' : isTrueWord(v) ? 'true' : 'false')),
+  'must be auto, true or false',
+);
+const url = rule(
+  z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+  'must be an http:// or https:// URL',
+);
+const commaList = z.string().transform((s) =>
   s
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean),
 );
-const rateLimit = z
-  .string()
-  .regex(/^\d+\/\d+$/, 'must be POINTS/SECONDS, e.g. 30/10')
-  .transform((s) => {
-    const [points, durationS] = s.split('/').map(Number);
-    return { points, durationS } as RateLimit;
-  })
-  .refine((r) => r.points > 0 && r.durationS > 0, 'points and seconds must be positive');
-
-/** Reads one variable through a schema, or its default; throws ConfigError naming it. */
-function read<T>(env: Env, name: string, schema: z.ZodType<T, string>, fallback: string): T;
-function read<T>(env: Env, name: string, schema: z.ZodType<T, string>): T | undefined;
-function read<T>(env: Env, name: string, schema: z.ZodType<T, string>, fallback?: string): T | undefined {
-  const raw = env[name]?.trim() ? env[name]!.trim() : fallback;
-  if (raw === undefined) return undefined;
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const why = parsed.error.issues[0]?.message ?? 'is invalid';
-    const shown = SECRET_NAME.test(name) ? '' : `=${JSON.stringify(raw)}`;
-    throw new ConfigError(`Invalid configuration: ${name}${shown} ${why}`);
-  }
-  return parsed.data;
-}
-
-/** Reads a variable that must be set; `when` says under which setting ("when AUTH_MODE=remote"). */
-function required<T>(env: Env, name: string, schema: z.ZodType<T, string>, when = ''): T {
-  const value = read(env, name, schema);
-  if (value === undefined) throw new ConfigError(`Invalid configuration: ${name} is required${when && ` ${when}`}`);
-  return value;
-}
-
+const list = rule(commaList, 'must be a comma-separated list');
+const text = rule(z.string(), 'must be text');
+const rateLimit = rule(
+  z
+    .string()
+    .regex(/^\d+\/\d+$/)
+    .transform((s) => {
+      const [points, durationS] = s.split('/').map(Number);
+      return { points, durationS } as RateLimit;
+    })
+    .refine((r) => r.points > 0 && r.durationS > 0),
+  'must be POINTS/SECONDS with both above 0, e.g. 30/10',
+);
 /** A PEM key may arrive with literal "\n" (one-line .env files cannot hold newlines). */
-const pem = z.string().transform((k) => k.replace(/\\n/g, '\n'));
+const pem = rule(
+  z.string().transform((k) => k.replace(/\\n/g, '\n')),
+  'must be a PEM public key',
+);
 
-/** Builds the typed config from environment variables; throws ConfigError on the first bad one. */
+/**
+ * Reads the environment, recording every invalid variable instead of stopping at the first, so
+ * an operator fixes them all in one go. A variable that fails reads as its default (or unset),
+ * so the rest is checked as if it were fixed; `loadConfig` throws before any of it is used.
+ */
+class EnvReader {
+  readonly problems: string[] = [];
+  private readonly invalid = new Set<string>();
+
+  constructor(private readonly env: Env) {}
+
+  /** One variable through its rule, or its default. */
+  read<T>(name: string, spec: Rule<T>, fallback: string): T;
+  read<T>(name: string, spec: Rule<T>): T | undefined;
+  read<T>(name: string, { schema, must }: Rule<T>, fallback?: string): T | undefined {
+    const given = this.env[name]?.trim();
+    if (!given) return fallback === undefined ? undefined : schema.parse(fallback);
+    const parsed = schema.safeParse(given);
+    if (parsed.success) return parsed.data;
+    this.problem(name, `${name} ${must}${SECRET_NAME.test(name) ? '' : ` (got ${JSON.stringify(given)})`}`);
+    return fallback === undefined ? undefined : schema.parse(fallback);
+  }
+
+  /**
+   * A variable that must be set; `when` says under which setting ("when AUTH_MODE=remote").
+   * When it is missing or invalid the value returned is never used: `loadConfig` throws.
+   */
+  required<T>(name: string, spec: Rule<T>, when = ''): T {
+    const value = this.read(name, spec);
+    if (value === undefined && !this.failed(name)) this.problem(name, `${name} is required${when && ` ${when}`}`);
+    return value as T;
+  }
+
+  /** Whether `name` was read and refused (what depends on it is not checked further). */
+  failed(name: string): boolean {
+    return this.invalid.has(name);
+  }
+
+  problem(name: string, sentence: string): void {
+    this.invalid.add(name);
+    this.problems.push(sentence);
+  }
+}
+
+/** Builds the typed config from environment variables; throws one ConfigError listing every bad one. */
 export function loadConfig(env: Env = process.env): GatewayConfig {
-  const common: CommonConfig = {
-    port: read(env, 'PORT', int(0, 65535), '3002'),
-    host: read(env, 'HOST', z.string().min(1), '0.0.0.0'),
-    instanceId: read(env, 'INSTANCE_ID', z.string().regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots or dashes')) ?? randomInstanceId(),
+  const vars = new EnvReader(env);
+  const common = commonConfig(vars);
+  const auth = authConfig(vars);
+  if (vars.problems.length > 0 || auth === undefined) throw new ConfigError(vars.problems);
+  return { ...common, ...auth };
+}
+
+/** The settings that do not depend on AUTH_MODE. */
+function commonConfig(vars: EnvReader): CommonConfig {
+  return {
+    port: vars.read('PORT', int(0, 65535), '3002'),
+    host: vars.read('HOST', text, '0.0.0.0'),
+    instanceId:
+      vars.read('INSTANCE_ID', rule(z.string().regex(/^[\w.-]{1,64}$/), 'must be 1 to 64 letters, digits, dots or dashes')) ?? randomInstanceId(),
     chatService: {
-      url: required(env, 'CHAT_SERVICE_URL', url),
-      ...service(env, 'CHAT_SERVICE'),
-      batchEndpoints: read(env, 'CHAT_BATCH_ENDPOINTS', batchEndpoints, 'auto'),
-      batchWindowMs: read(env, 'CHAT_BATCH_WINDOW_MS', int(0, 1000), '10'),
-      batchMax: read(env, 'CHAT_BATCH_MAX', int(1, 10000), '100'),
+      url: vars.required('CHAT_SERVICE_URL', url),
+      ...service(vars, 'CHAT_SERVICE'),
+      batchEndpoints: vars.read('CHAT_BATCH_ENDPOINTS', batchEndpoints, 'auto'),
+      batchWindowMs: vars.read('CHAT_BATCH_WINDOW_MS', int(0, 1000), '10'),
+      batchMax: vars.read('CHAT_BATCH_MAX', int(1, 10000), '100'),
     },
-    serviceToken: read(env, 'SERVICE_TOKEN', z.string()),
+    serviceToken: vars.read('SERVICE_TOKEN', text),
     breaker: {
-      failureThreshold: read(env, 'BREAKER_FAILURE_THRESHOLD', int(1), '5'),
-      halfOpenAfterMs: read(env, 'BREAKER_HALF_OPEN_AFTER_MS', int(1), '10000'),
+      failureThreshold: vars.read('BREAKER_FAILURE_THRESHOLD', int(1), '5'),
+      halfOpenAfterMs: vars.read('BREAKER_HALF_OPEN_AFTER_MS', int(1), '10000'),
     },
-    redisUrl: read(env, 'REDIS_URL', z.url({ protocol: /^rediss?$/ })),
-    redisAdapter: read(env, 'REDIS_ADAPTER', z.enum(['classic', 'sharded']), 'classic'),
-    presenceBroadcast: read(env, 'PRESENCE_BROADCAST', z.enum(['scoped', 'global']), 'scoped'),
-    presenceStaleMs: read(env, 'PRESENCE_STALE_MS', int(1000), '30000'),
-    typingTimeoutMs: read(env, 'TYPING_TIMEOUT_MS', int(1), '5000'),
-    typingThrottleMs: read(env, 'TYPING_THROTTLE_MS', int(0), '1000'),
-    membershipCacheTtlMs: read(env, 'MEMBERSHIP_CACHE_TTL_MS', int(0), '30000'),
-    maxMessageLength: read(env, 'MAX_MESSAGE_LENGTH', int(1), '4000'),
-    maxPayloadBytes: read(env, 'MAX_PAYLOAD_BYTES', int(1024), '65536'),
-    idleTimeoutMs: read(env, 'IDLE_TIMEOUT_MS', int(1000), '1800000'),
-    messageTypes: read(env, 'MESSAGE_TYPES', list, 'text,image,file,audio,video,system'),
+    redisUrl: vars.read('REDIS_URL', rule(z.url({ protocol: /^rediss?$/ }), 'must be a redis:// or rediss:// URL')),
+    redisAdapter: vars.read('REDIS_ADAPTER', oneOf(['classic', 'sharded']), 'classic'),
+    presenceBroadcast: vars.read('PRESENCE_BROADCAST', oneOf(['scoped', 'global']), 'scoped'),
+    presenceStaleMs: vars.read('PRESENCE_STALE_MS', int(1000), '30000'),
+    typingTimeoutMs: vars.read('TYPING_TIMEOUT_MS', int(1), '5000'),
+    typingThrottleMs: vars.read('TYPING_THROTTLE_MS', int(0), '1000'),
+    membershipCacheTtlMs: vars.read('MEMBERSHIP_CACHE_TTL_MS', int(0), '30000'),
+    maxMessageLength: vars.read('MAX_MESSAGE_LENGTH', int(1), '4000'),
+    maxPayloadBytes: vars.read('MAX_PAYLOAD_BYTES', int(1024), '65536'),
+    idleTimeoutMs: vars.read('IDLE_TIMEOUT_MS', int(1000), '1800000'),
+    messageTypes: vars.read('MESSAGE_TYPES', list, 'text,image,file,audio,video,system'),
     rateLimit: {
-      enabled: read(env, 'RATE_LIMIT_ENABLED', bool, 'true'),
+      enabled: vars.read('RATE_LIMIT_ENABLED', bool, 'true'),
       families: Object.fromEntries(
-        RATE_LIMIT_FAMILIES.map((f) => [f, read(env, `RATE_LIMIT_${f.toUpperCase()}`, rateLimit, DEFAULT_RATE_LIMITS[f])]),
+        RATE_LIMIT_FAMILIES.map((f) => [f, vars.read(`RATE_LIMIT_${f.toUpperCase()}`, rateLimit, DEFAULT_RATE_LIMITS[f])]),
       ) as Record<RateLimitFamily, RateLimit>,
     },
-    floodDisconnectAfter: read(env, 'FLOOD_DISCONNECT_AFTER', int(0), '50'),
-    pingIntervalMs: read(env, 'PING_INTERVAL_MS', int(100), '25000'),
-    pingTimeoutMs: read(env, 'PING_TIMEOUT_MS', int(100), '20000'),
-    maxBufferedBytes: read(env, 'MAX_BUFFERED_BYTES', int(65536), '4194304'),
+    floodDisconnectAfter: vars.read('FLOOD_DISCONNECT_AFTER', int(0), '50'),
+    pingIntervalMs: vars.read('PING_INTERVAL_MS', int(100), '25000'),
+    pingTimeoutMs: vars.read('PING_TIMEOUT_MS', int(100), '20000'),
+    maxBufferedBytes: vars.read('MAX_BUFFERED_BYTES', int(65536), '4194304'),
     handshakeAdmission: {
-      maxPending: read(env, 'HANDSHAKE_MAX_PENDING', int(0), '256'),
-      maxLoopDelayMs: read(env, 'HANDSHAKE_MAX_LOOP_DELAY_MS', int(0), '0'),
-      retryAfterMs: read(env, 'HANDSHAKE_RETRY_AFTER_MS', int(1, 600_000), '1000'),
+      maxPending: vars.read('HANDSHAKE_MAX_PENDING', int(0), '256'),
+      maxLoopDelayMs: vars.read('HANDSHAKE_MAX_LOOP_DELAY_MS', int(0), '0'),
+      retryAfterMs: vars.read('HANDSHAKE_RETRY_AFTER_MS', int(1, 600_000), '1000'),
     },
-    maxSocketsPerUser: read(env, 'MAX_SOCKETS_PER_USER', int(1), '10'),
-    maxConnectionsPerIpPerMin: read(env, 'MAX_CONNECTIONS_PER_IP_PER_MIN', int(1), '120'),
-    trustProxyHops: read(env, 'TRUST_PROXY_HOPS', int(0, 32)) ?? (read(env, 'TRUST_PROXY', bool, 'false') ? 1 : 0),
-    corsOrigins: read(env, 'CORS_ORIGINS', list, ''),
-    pushApiKeys: read(env, 'PUSH_API_KEYS', list, ''),
-    adminApiKey: read(env, 'ADMIN_API_KEY', z.string()),
-    shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT_MS', int(0), '10000'),
-    reconnectAfterMs: read(env, 'RECONNECT_AFTER_MS', int(0), '1000'),
+    maxSocketsPerUser: vars.read('MAX_SOCKETS_PER_USER', int(1), '10'),
+    maxConnectionsPerIpPerMin: vars.read('MAX_CONNECTIONS_PER_IP_PER_MIN', int(1), '120'),
+    trustProxyHops: vars.read('TRUST_PROXY_HOPS', int(0, 32)) ?? (vars.read('TRUST_PROXY', bool, 'false') ? 1 : 0),
+    corsOrigins: vars.read('CORS_ORIGINS', list, ''),
+    pushApiKeys: vars.read('PUSH_API_KEYS', list, ''),
+    adminApiKey: vars.read('ADMIN_API_KEY', text),
+    shutdownTimeoutMs: vars.read('SHUTDOWN_TIMEOUT_MS', int(0), '10000'),
+    reconnectAfterMs: vars.read('RECONNECT_AFTER_MS', int(0), '1000'),
     sinks: {
-      presenceEngineUrl: read(env, 'PRESENCE_ENGINE_URL', url),
-      aiEngineUrl: read(env, 'AI_ENGINE_URL', url),
-      quantumRoomEngineUrl: read(env, 'QUANTUM_ROOM_ENGINE_URL', url),
+      presenceEngineUrl: vars.read('PRESENCE_ENGINE_URL', url),
+      aiEngineUrl: vars.read('AI_ENGINE_URL', url),
+      quantumRoomEngineUrl: vars.read('QUANTUM_ROOM_ENGINE_URL', url),
     },
-    logLevel: read(env, 'LOG_LEVEL', z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']), 'info'),
+    logLevel: vars.read('LOG_LEVEL', oneOf(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']), 'info'),
   };
-  return { ...common, ...authConfig(env) };
 }
 
-/** AUTH_MODE and what the chosen mode requires. */
-function authConfig(env: Env): AuthConfig {
-  const mode = read(env, 'AUTH_MODE', z.enum(['local', 'remote']), 'local');
+/** AUTH_MODE and what the chosen mode requires; undefined when AUTH_MODE itself is invalid (what it requires is unknown). */
+function authConfig(vars: EnvReader): AuthConfig | undefined {
+  const mode = vars.read('AUTH_MODE', oneOf(['local', 'remote']), 'local');
   // Read in either mode, so an invalid value stops the start even where it is not used.
-  const policies = { ...service(env, 'AUTH_SERVICE'), batchEndpoints: read(env, 'AUTH_BATCH_ENDPOINTS', batchEndpoints, 'auto') };
+  const policies = { ...service(vars, 'AUTH_SERVICE'), batchEndpoints: vars.read('AUTH_BATCH_ENDPOINTS', batchEndpoints, 'auto') };
+  if (vars.failed('AUTH_MODE')) return undefined;
   if (mode === 'remote') {
     return {
       authMode: 'remote',
-      authService: { url: required(env, 'AUTH_SERVICE_URL', url, 'when AUTH_MODE=remote'), ...policies },
-      authCacheTtlMs: read(env, 'AUTH_CACHE_TTL_MS', int(0), '60000'),
+      authService: { url: vars.required('AUTH_SERVICE_URL', url, 'when AUTH_MODE=remote'), ...policies },
+      authCacheTtlMs: vars.read('AUTH_CACHE_TTL_MS', int(0), '60000'),
     };
   }
-  const authServiceUrl = read(env, 'AUTH_SERVICE_URL', url);
-  return { authMode: 'local', jwt: jwtSettings(env), ...(authServiceUrl ? { authService: { url: authServiceUrl, ...policies } } : {}) };
+  const authServiceUrl = vars.read('AUTH_SERVICE_URL', url);
+  return { authMode: 'local', jwt: jwtSettings(vars), ...(authServiceUrl ? { authService: { url: authServiceUrl, ...policies } } : {}) };
 }
 
-const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
-const algorithmList = list.pipe(
-  z.array(z.enum(JWT_ALGORITHMS, { message: `must list only ${JWT_ALGORITHMS.join(', ')}` })).min(1, 'must name an algorithm'),
+const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
+const algorithmList = rule(
+  commaList.pipe(z.array(z.enum(JWT_ALGORITHMS)).min(1)),
+  `must be a comma-separated list of ${JWT_ALGORITHMS.join(', ')}`,
 );
 
 /** A service's policies; its URL is read where the rules for it are known. */
-function service(env: Env, prefix: string): Omit<ServiceSettings, 'url'> {
+function service(vars: EnvReader, prefix: string): Omit<ServiceSettings, 'url'> {
   return {
-    timeoutMs: read(env, `${prefix}_TIMEOUT_MS`, int(1), '2000'),
-    retries: read(env, `${prefix}_RETRIES`, int(0, 10), '2'),
+    timeoutMs: vars.read(`${prefix}_TIMEOUT_MS`, int(1), '2000'),
+    retries: vars.read(`${prefix}_RETRIES`, int(0, 10), '2'),
   };
 }
 
 /** AUTH_MODE=local: the algorithms, and the key they need (never a mix: key confusion). */
-function jwtSettings(env: Env): JwtSettings {
-  const algorithms = read(env, 'JWT_ALGORITHMS', algorithmList, 'HS256');
+function jwtSettings(vars: EnvReader): JwtSettings {
+  const algorithms: string[] = vars.read('JWT_ALGORITHMS', algorithmList, 'HS256');
   const symmetric = algorithms.some((a) => a.startsWith('HS'));
   if (symmetric && algorithms.some((a) => !a.startsWith('HS'))) {
-    throw new ConfigError('Invalid configuration: JWT_ALGORITHMS must not mix HS* with RS*/PS*/ES* (key confusion)');
+    vars.problem('JWT_ALGORITHMS', 'JWT_ALGORITHMS must not mix HS* with RS*/PS*/ES* (key confusion)');
   }
-  return {
-    key: symmetric
-      ? { kind: 'secret', secret: required(env, 'JWT_SECRET', z.string().min(16, 'must be at least 16 characters'), 'for HS* JWT_ALGORITHMS') }
-      : { kind: 'publicKey', publicKey: required(env, 'JWT_PUBLIC_KEY', pem, 'for RS*/PS*/ES* JWT_ALGORITHMS') },
+  const settings = {
     algorithms,
-    issuer: read(env, 'JWT_ISSUER', z.string()),
-    audience: read(env, 'JWT_AUDIENCE', z.string()),
-    userClaim: read(env, 'JWT_USER_CLAIM', z.string().min(1), 'sub'),
+    issuer: vars.read('JWT_ISSUER', text),
+    audience: vars.read('JWT_AUDIENCE', text),
+    userClaim: vars.read('JWT_USER_CLAIM', text, 'sub'),
+  };
+  // Which key is needed follows from the algorithms: unknown while they are invalid.
+  if (vars.failed('JWT_ALGORITHMS')) return { ...settings, key: { kind: 'secret', secret: '' } };
+  return {
+    ...settings,
+    key: symmetric
+      ? { kind: 'secret', secret: vars.required('JWT_SECRET', rule(z.string().min(16), 'must be at least 16 characters'), 'for HS* JWT_ALGORITHMS') }
+      : { kind: 'publicKey', publicKey: vars.required('JWT_PUBLIC_KEY', pem, 'for RS*/PS*/ES* JWT_ALGORITHMS') },
   };
 }
 

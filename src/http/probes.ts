@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { ServiceHealth } from '../clients/ServiceClient.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PresenceStore } from '../presence/PresenceStore.js';
 
@@ -12,6 +13,11 @@ export interface ProbeDeps {
   connections: () => number;
   /** Null when ready, else why not (draining, redis down...). */
   notReadyReason: () => Promise<string | null>;
+  /**
+   * The backend services by name, shown in /health's body but never in /ready's status: a fleet
+   * that turns unready because a dependency is down only adds an outage of its own.
+   */
+  services: () => Record<string, ServiceHealth>;
   /** Refreshes gauges that are read, not counted (online users, breaker states). */
   refreshGauges: () => Promise<void>;
 }
@@ -28,6 +34,7 @@ export function probeRoutes(deps: ProbeDeps): Router {
       connections: deps.connections(),
       online_users: onlineUsers,
       uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
+      services: deps.services(),
       timestamp: new Date().toISOString(),
     });
   });

@@ -255,6 +255,19 @@ describe('lifecycle: the gateway process', () => {
         expect(stdout).to.not.include('gateway listening');
       });
     }
+
+    it('several bad variables: every one in the one message, in our words', async () => {
+      const env = { ...goodEnv(), PORT: 'abc', MAX_SOCKETS_PER_USER: '-3', AUTH_CACHE_TTL_MS: '1m', AUTH_MODE: 'remote', LOG_LEVEL: 'loud' };
+      const { code, stdout, stderr } = await runToExit(env, { timeoutMs: 10_000 });
+      expect(code).to.equal(1);
+      expect(stderr).to.include('Invalid configuration (4 variables):');
+      expect(stderr).to.include('  - PORT must be an integer from 0 to 65535 (got "abc")');
+      expect(stderr).to.include('  - MAX_SOCKETS_PER_USER must be an integer of at least 1 (got "-3")');
+      expect(stderr).to.include('  - AUTH_CACHE_TTL_MS must be an integer of at least 0 (got "1m")');
+      expect(stderr).to.include('  - LOG_LEVEL must be error, warn, info, http, verbose, debug or silly (got "loud")');
+      expect(stderr).to.not.match(/expected|too small|invalid input/i);
+      expect(stdout).to.not.include('gateway listening');
+    });
   });
 
   it('reads ENV_FILE when present, with real environment variables winning', async () => {

@@ -170,9 +170,74 @@ describe('config: loadConfig', () => {
       ['HANDSHAKE_RETRY_AFTER_MS of 0', 'HANDSHAKE_RETRY_AFTER_MS', { HANDSHAKE_RETRY_AFTER_MS: '0' }],
     ];
     for (const [what, variable, env] of cases) {
-      it(`${what} → names ${variable}`, () => {
-        expect(() => load(env)).to.throw(ConfigError, naming(variable));
+      it(`${what} → names ${variable}, in our words`, () => {
+        const error = configErrorOf(env);
+        expect(error.message).to.match(naming(variable));
+        expect(error.problems, 'one problem per invalid variable').to.have.length(1);
+        expectOurWords(error.problems[0]);
       });
     }
   });
+
+  describe('every invalid variable at once', () => {
+    it('lists them all in one ConfigError, each in our words with the value given', () => {
+      const error = configErrorOf({
+        PORT: '70000',
+        MAX_SOCKETS_PER_USER: '-3',
+        LOG_LEVEL: 'loud',
+        RATE_LIMIT_MESSAGES: '0/10',
+        REDIS_URL: 'http://x',
+        CHAT_SERVICE_URL: undefined,
+        JWT_SECRET: 'short',
+      });
+      expect(error.problems).to.deep.equal([
+        'PORT must be an integer from 0 to 65535 (got "70000")',
+        'CHAT_SERVICE_URL is required',
+        'REDIS_URL must be a redis:// or rediss:// URL',
+        'RATE_LIMIT_MESSAGES must be POINTS/SECONDS with both above 0, e.g. 30/10 (got "0/10")',
+        'MAX_SOCKETS_PER_USER must be an integer of at least 1 (got "-3")',
+        'LOG_LEVEL must be error, warn, info, http, verbose, debug or silly (got "loud")',
+        'JWT_SECRET must be at least 16 characters',
+      ]);
+      expect(error.message.split('\n')).to.deep.equal([
+        'Invalid configuration (7 variables):',
+        ...error.problems.map((p) => `  - ${p}`),
+      ]);
+      for (const problem of error.problems) expectOurWords(problem);
+    });
+
+    it('never shows the value of a variable that may hold a credential', () => {
+      const error = configErrorOf({ JWT_SECRET: 'short-secret', CHAT_SERVICE_URL: 'ftp://user:pass@chat' });
+      expect(error.problems).to.have.length(2);
+      expect(error.message).to.not.include('short-secret').and.not.include('user:pass');
+    });
+
+    it('checks what AUTH_MODE requires only when AUTH_MODE itself is valid', () => {
+      const error = configErrorOf({ AUTH_MODE: 'remotely', JWT_SECRET: undefined, PORT: 'x' });
+      expect(error.problems).to.deep.equal(['PORT must be an integer from 0 to 65535 (got "x")', 'AUTH_MODE must be local or remote (got "remotely")']);
+    });
+
+    it('does not ask for a JWT key while JWT_ALGORITHMS is invalid', () => {
+      const error = configErrorOf({ JWT_ALGORITHMS: 'RS256,none', JWT_SECRET: undefined });
+      expect(error.problems).to.have.length(1);
+      expect(error.problems[0]).to.match(/^JWT_ALGORITHMS must be a comma-separated list of HS256, /);
+    });
+  });
 });
+
+/** The ConfigError that loading `env` (over MINIMAL) throws. */
+function configErrorOf(env: Record<string, string | undefined>): ConfigError {
+  try {
+    load(env);
+  } catch (e) {
+    expect(e).to.be.instanceOf(ConfigError);
+    return e as ConfigError;
+  }
+  expect.fail('expected a ConfigError');
+}
+
+/** A problem in the gateway's words: the variable first, never zod's default messages. */
+function expectOurWords(problem: string): void {
+  expect(problem).to.match(/^[A-Z][A-Z0-9_]+ (must|is required)/);
+  expect(problem).to.not.match(/expected|too small|too big|invalid input/i);
+}
