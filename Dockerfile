@@ -2,6 +2,7 @@
 # Build: compile TypeScript with all dependencies. `npm run build` (tsconfig.build.json) compiles
 # src/main.ts and what it imports, nothing else: the reference services, the dev stack and the
 # typed client (SDK) are not part of the gateway, and .dockerignore keeps them out of the context.
+# package.json names the typed client's workspace (packages/client): absent here, npm ci skips it.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

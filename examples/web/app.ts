@@ -4,7 +4,7 @@
  * /api/rooms and /api/history. No framework: state lives in a few maps, and each change re-renders
  * the part it touches. On a narrow screen the page shows either the list or the conversation.
  */
-import { GatewayClient, isGatewayClientError, type ChatMessage, type StateChange } from '../../src/sdk/index.js';
+import { GatewayClient, isGatewayClientError, type ChatMessage, type StateChange } from '@chat-gateway/client';
 
 interface WebConfig {
   gateway_port: number;

@@ -1,10 +1,10 @@
 /**
  * `npm run dev`: the reference auth-service and chat-service, the gateway with in-memory
- * presence, demo users and a room, the demo web app, and a scripted demo client that shows a
- * message round trip. Everything is configured with embedded defaults; environment variables
+ * presence and its dashboard, demo users and a room, the demo web app, and a scripted demo client
+ * that shows a message round trip. Everything is configured with embedded defaults; environment variables
  * still override them. `startDevStack(env)` starts the same in-process (tests use port 0 everywhere).
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
@@ -18,11 +18,17 @@ import { startHttp, type RunningServer } from '../reference/serviceKit.js';
 import { runDemo } from './demoClient.js';
 
 const DEV_SECRET = 'dev-secret-change-me-0123456789';
+/** The dashboard's key in the dev stack: fixed, so a browser tab that kept it still works after a restart. */
+const DEV_ADMIN_KEY = 'dev-admin-key';
 const DEMO_USERS = ['alice', 'bob', 'carol'];
 const DEMO_ROOM = 'general';
 /** Lifetime of the tokens the web app's login hands out; the typed client refreshes them before expiry. */
 const WEB_TOKEN_TTL_S = 3600;
-const WEB_DIR = resolve(import.meta.dirname, '../../examples/web');
+const ROOT = resolve(import.meta.dirname, '../..');
+const WEB_DIR = join(ROOT, 'examples/web');
+const DOCS_DIR = join(ROOT, 'docs');
+/** The typed client's workspace package (packages/client), as an app installs it. */
+const CLIENT_PACKAGE: { name: string; version: string } = JSON.parse(readFileSync(join(ROOT, 'packages/client/package.json'), 'utf8'));
 const USER_ID = /^[\w.@-]{1,32}$/;
 
 /** A running dev stack. */
@@ -33,6 +39,8 @@ export interface DevStack {
   authUrl: string;
   chatUrl: string;
   webUrl: string;
+  /** The dashboard's key (header X-Admin-Key, or the page's prompt): ADMIN_API_KEY, by default a fixed dev key. */
+  adminKey: string;
   /** 24-hour tokens of the demo users. */
   tokens: Record<string, string>;
   demoUsers: string[];
@@ -56,6 +64,7 @@ export async function startDevStack(env: NodeJS.ProcessEnv = process.env): Promi
     AUTH_SERVICE_URL: auth.url,
     CHAT_SERVICE_URL: chat.url,
     LOG_LEVEL: 'warn',
+    ADMIN_API_KEY: DEV_ADMIN_KEY,
     ...env,
   });
   const logger = createLogger({ level: config.logLevel, service: 'chat-gateway', instanceId: config.instanceId });
@@ -80,6 +89,7 @@ export async function startDevStack(env: NodeJS.ProcessEnv = process.env): Promi
     authUrl: auth.url,
     chatUrl: chat.url,
     webUrl: `http://${browsable(webHost)}:${web.port}`,
+    adminKey: config.adminApiKey ?? DEV_ADMIN_KEY,
     tokens: Object.fromEntries(DEMO_USERS.map((u) => [u, auth.issueToken(u, 24 * 3600)])),
     demoUsers: DEMO_USERS,
     demoRoom: DEMO_ROOM,
@@ -135,6 +145,10 @@ async function startWebApp(opts: WebAppOptions): Promise<RunningServer> {
   app.get('/', (_req, res) => res.sendFile(join(WEB_DIR, 'index.html')));
   app.get('/styles.css', (_req, res) => res.sendFile(join(WEB_DIR, 'styles.css')));
   app.get('/app.js', (_req, res) => void res.type('text/javascript').send(script));
+  // The contract's documents, as text a browser shows rather than downloads.
+  for (const doc of ['asyncapi.yaml', 'openapi.yaml']) {
+    app.get(`/docs/${doc}`, (_req, res) => res.type('text/plain').sendFile(join(DOCS_DIR, doc)));
+  }
   app.get('/api/config', (_req, res) => void res.json({ gateway_port: opts.gatewayPort, demo_users: DEMO_USERS, demo_room: DEMO_ROOM }));
   app.post('/api/login', (req, res) => {
     const userId: unknown = req.body?.user_id;
@@ -176,22 +190,52 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-function printWelcome({ gatewayUrl: url, authUrl, chatUrl, webUrl, tokens }: DevStack): void {
+/** A URL the banner lists, with what it is. */
+interface DevLink {
+  name: string;
+  url: string;
+  note: string;
+}
+
+/** Everything a newcomer can open in a browser (or with curl). */
+function devLinks({ gatewayUrl: gw, authUrl, chatUrl, webUrl, adminKey }: DevStack): DevLink[] {
+  return [
+    { name: 'demo web app', url: webUrl, note: 'open it in two windows, log in as alice and bob' },
+    { name: 'dashboard', url: `${gw}/admin`, note: `the operations dashboard; admin key: ${adminKey}` },
+    { name: 'dashboard API', url: `${gw}/admin/api/snapshot`, note: `with header X-Admin-Key: ${adminKey}` },
+    { name: 'health', url: `${gw}/health`, note: "the gateway's state and its services'" },
+    { name: 'readiness', url: `${gw}/ready`, note: '503 while starting or draining, for load balancers' },
+    { name: 'metrics', url: `${gw}/metrics`, note: 'Prometheus' },
+    { name: 'AsyncAPI', url: `${webUrl}/docs/asyncapi.yaml`, note: 'the Socket.IO events, payloads, acks and errors' },
+    { name: 'OpenAPI', url: `${webUrl}/docs/openapi.yaml`, note: "the gateway's HTTP API" },
+    { name: 'auth-service', url: `${authUrl}/health`, note: 'POST /auth/dev-token {"user_id":"dave"} for more tokens' },
+    { name: 'chat-service', url: `${chatUrl}/rooms?user_id=alice`, note: `room "${DEMO_ROOM}": ${DEMO_USERS.join(', ')}` },
+    { name: 'history', url: `${chatUrl}/messages?room_id=${DEMO_ROOM}&user_id=alice`, note: `the chat-service's messages of "${DEMO_ROOM}"` },
+  ];
+}
+
+function printWelcome(stack: DevStack): void {
+  const { gatewayUrl, tokens } = stack;
+  const tarball = `${CLIENT_PACKAGE.name.replace(/^@/, '').replace('/', '-')}-${CLIENT_PACKAGE.version}.tgz`;
   console.log(`
 chat-gateway dev stack
-  web app        ${webUrl}   (open it in two windows, log in as alice and bob)
-  gateway        ${url}   (health: ${url}/health, metrics: ${url}/metrics)
-  auth-service   ${authUrl}   (POST /auth/dev-token {"user_id":"dave"} for more tokens)
-  chat-service   ${chatUrl}   (room "${DEMO_ROOM}": ${DEMO_USERS.join(', ')})
 
-Tokens valid for 24 h:
+Open:
+${devLinks(stack)
+  .map(({ name, url, note }) => `  ${name.padEnd(14)} ${url}   (${note})`)
+  .join('\n')}
+
+Socket.IO clients connect to ${gatewayUrl} with a token in auth.token; tokens valid for 24 h:
 ${Object.entries(tokens)
   .map(([u, t]) => `  ${u.padEnd(6)} ${t}`)
   .join('\n')}
 
-Connect from Node with the typed client (src/sdk, see docs/client.md):
-  import { GatewayClient } from './src/sdk/index.js';
-  const client = new GatewayClient('${url}', { token: '<token of alice>' });
+The typed client is the package ${CLIENT_PACKAGE.name} (docs/client.md). Pack it in this repository, install it in your app:
+  npm pack --workspace ${CLIENT_PACKAGE.name}        # builds it, writes ${join(ROOT, tarball)}
+  npm install ${join(ROOT, tarball)}
+
+  import { GatewayClient } from '${CLIENT_PACKAGE.name}';
+  const client = new GatewayClient('${gatewayUrl}', { token: '<token of alice>' });
   await client.connect();
   client.on('receive_message', ({ message }) => console.log(message.sender_id, ':', message.content));
   const { message } = await client.sendMessage({ receiver_id: 'bob', content: 'hi' });

@@ -1,6 +1,6 @@
 /**
- * The typed client of the chat gateway, for browsers (bundled, e.g. by esbuild) and Node
- * (`npm run build:sdk` compiles it to `dist/sdk/index.js`). See docs/client.md.
+ * The typed client of the chat gateway, for browsers (bundled, e.g. by esbuild) and Node: the
+ * package `@chat-gateway/client` (packages/client compiles this file's graph). See docs/client.md.
  */
 import type { PayloadOf } from '../contract/index.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { io, type Socket as ClientSocket } from 'socket.io-client';
-import { GatewayClient, type StateChange } from '../../src/sdk/index.js';
+import { GatewayClient, type StateChange } from '@chat-gateway/client';
 import { connectError, nextEvent, request, sleep, waitFor } from '../support/events.js';
 import { counter, scrape } from '../support/metrics.js';
 import { startStack, type Stack } from '../support/stack.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
@@ -41,6 +41,7 @@ describe('production package (what the Dockerfile runs)', function () {
   });
 
   it('holds the gateway only: no file of the dev stack, the reference services or the typed client', () => {
+    expect(existsSync(join(dir, 'node_modules', '@chat-gateway')), "the typed client's workspace").to.equal(false);
     const shipped = filesUnder(join(dir, 'dist'));
     expect(shipped).to.include.members(['main.js', 'app.js']);
     expect(shipped.filter((f) => /^(dev|reference|sdk)\//.test(f))).to.deep.equal([]);
@@ -58,7 +59,7 @@ describe('production package (what the Dockerfile runs)', function () {
     expect(runtime.match(/^COPY --from=.*$/gm)).to.deep.equal(['COPY --from=build /app/dist ./dist']);
     expect(runtime).to.match(/^CMD \["node", "dist\/main\.js"\]$/m);
     const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
-    expect(ignored).to.include.members(['src/dev', 'src/reference', 'src/sdk']);
+    expect(ignored).to.include.members(['src/dev', 'src/reference', 'src/sdk', 'packages']);
   });
 
   it('starts with exactly the variables of .env.example, read the way `docker run --env-file` reads them', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createGateway, type Gateway } from '../../src/app.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { GatewayClient, isGatewayClientError, tokenExpiresAt, type GatewayClientError, type GatewayClientOptions, type StateChange } from '../../src/sdk/index.js';
+import { GatewayClient, isGatewayClientError, tokenExpiresAt, type GatewayClientError, type GatewayClientOptions, type StateChange } from '@chat-gateway/client';
 import { MESSAGE_WRITES, messageWrites } from '../support/chatWrites.js';
 import { sleep, waitFor } from '../support/events.js';
 import { startStack, type Stack } from '../support/stack.js';

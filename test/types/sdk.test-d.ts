@@ -3,7 +3,7 @@
  * the contract's event maps reach every call and listener, so a wrong payload does not compile.
  * Each `@ts-expect-error` fails the typecheck if the line below it ever compiles.
  */
-import { GatewayClient, GatewayClientError, isGatewayClientError, type ChatMessage, type StateChange } from '../../src/sdk/index.js';
+import { GatewayClient, GatewayClientError, isGatewayClientError, type ChatMessage, type StateChange } from '@chat-gateway/client';
 
 declare const client: GatewayClient;
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
