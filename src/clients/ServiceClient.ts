@@ -206,7 +206,7 @@ export class ServiceClient {
 
   /**
    * The contract code for a status the service answered (also for the items of a batch answer).
-   * A refusal of the gateway's own credentials is logged here, loudly but at most once a minute.
+   * A refusal of the gateway's own credentials is logged here, loudly but at most once per FaultLog interval.
    */
   errorForAnswer(answer: ServiceAnswer): GatewayError {
     return this.answerFailure(answer).error;
