@@ -59,7 +59,9 @@ export class PresenceMaintenance {
   private async resync(liveSockets: PresenceMaintenanceDeps['localSockets'], keep: () => string[]): Promise<void> {
     try {
       const live = liveSockets();
-      const changes = await this.deps.store.resync(live, keep());
+      // Live sockets are sent once, as live: only the others need keeping.
+      const liveIds = new Set(live.map((s) => s.socketId));
+      const changes = await this.deps.store.resync(live, keep().filter((id) => !liveIds.has(id)));
       this.deps.presence.repaired(live, changes);
       this.deps.logger.info('presence repaired', { online: changes.online.length, offline: changes.offline.length });
     } catch (e) {
